@@ -1,0 +1,82 @@
+//! Face embedding with MobileFaceNet: 112x112 aligned RGB face -> 192 floats, L2-normalised.
+
+use zeroize::Zeroize;
+#[cfg(feature = "inference")]
+use crate::{align::FACE_SIZE, error::{Error, Result}, image::RgbImage, model::Model};
+
+/// Length of an embedding.
+pub const DIM: usize = 192;
+
+/// An L2-normalised face embedding. Biometric: zeroized on drop, never printed.
+#[derive(Clone, PartialEq)]
+pub struct Embedding(pub Vec<f32>);
+
+impl std::fmt::Debug for Embedding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Embedding([{} floats, redacted])", self.0.len())
+    }
+}
+
+impl Drop for Embedding {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Embedding {
+    /// Normalise to unit length (eps 1e-10, as the model's reference code does).
+    pub fn normalized(mut v: Vec<f32>) -> Embedding {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-10);
+        v.iter_mut().for_each(|x| *x /= norm);
+        Embedding(v)
+    }
+
+    /// Cosine similarity of two unit embeddings.
+    pub fn cosine(&self, other: &Embedding) -> f32 {
+        self.0.iter().zip(&other.0).map(|(a, b)| a * b).sum()
+    }
+
+    /// Mean of several embeddings, renormalised (flip fusion, multi-frame templates).
+    pub fn mean(items: &[&Embedding]) -> Embedding {
+        let mut acc = vec![0.0f32; DIM];
+        for e in items {
+            acc.iter_mut().zip(&e.0).for_each(|(a, b)| *a += b);
+        }
+        Embedding::normalized(acc)
+    }
+}
+
+#[cfg(feature = "inference")]
+pub struct Embedder {
+    model: Model,
+}
+
+#[cfg(feature = "inference")]
+impl Embedder {
+    pub fn load(onnx: Vec<u8>) -> Result<Embedder> {
+        Ok(Embedder { model: Model::load("mobilefacenet_192", onnx, "input", &["embeddings"])? })
+    }
+
+    /// Embed a batch of aligned 112x112 faces in one network run.
+    pub fn embed(&self, faces: &[&RgbImage]) -> Result<Vec<Embedding>> {
+        let n = FACE_SIZE as usize;
+        if faces.is_empty() {
+            return Ok(vec![]);
+        }
+        if faces.iter().any(|f| f.width != FACE_SIZE || f.height != FACE_SIZE) {
+            return Err(Error::InvalidArgument("embedder input must be 112x112 aligned faces".into()));
+        }
+        let mut input = Vec::with_capacity(faces.len() * n * n * 3);
+        for f in faces {
+            input.extend(f.data.iter().map(|v| (v - 127.5) / 128.0));
+        }
+        let mut out = self.model.run([faces.len(), n, n, 3], input)?;
+        let mut raw = out.pop().unwrap_or_default();
+        if raw.len() != faces.len() * DIM {
+            return Err(Error::Inference("mobilefacenet: unexpected output shape".into()));
+        }
+        let embs = raw.chunks_exact(DIM).map(|c| Embedding::normalized(c.to_vec())).collect();
+        raw.zeroize();
+        Ok(embs)
+    }
+}

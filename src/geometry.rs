@@ -1,0 +1,130 @@
+//! 2-D affine maps, the least-squares similarity used for alignment, and the bilinear warp
+//! that every crop (detector letterbox, FaceMesh ROI, 112x112 face) goes through.
+//!
+//! Coordinates are OpenCV "index" coordinates: pixel (row i, col j) has its centre at
+//! (x = j, y = i). The warp reproduces `reference_pipeline.py::bilinear_warp` operation for
+//! operation in `f32`, so that crops equal the reference's.
+
+use crate::image::RgbImage;
+
+/// `p' = [[a, b], [c, d]] p + [tx, ty]`, stored row-major as `[a, b, tx, c, d, ty]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine(pub [f64; 6]);
+
+impl Affine {
+    pub fn apply(&self, p: [f64; 2]) -> [f64; 2] {
+        let m = &self.0;
+        [m[0] * p[0] + m[1] * p[1] + m[2], m[3] * p[0] + m[4] * p[1] + m[5]]
+    }
+
+    /// The inverse map, or `None` when the linear part is singular (degenerate landmarks).
+    pub fn inverse(&self) -> Option<Affine> {
+        let [a, b, tx, c, d, ty] = self.0;
+        let det = a * d - b * c;
+        if !det.is_finite() || det.abs() < 1e-12 {
+            return None;
+        }
+        let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
+        Some(Affine([ia, ib, -(ia * tx + ib * ty), ic, id, -(ic * tx + id * ty)]))
+    }
+
+    /// Uniform scale of a similarity (length of the first column).
+    pub fn scale(&self) -> f64 {
+        self.0[0].hypot(self.0[3])
+    }
+}
+
+/// Least-squares similarity (rotation + uniform scale + translation) mapping `src` onto `dst`:
+/// the closed form of the linear system the reference solves with `np.linalg.lstsq`.
+/// `None` when all source points coincide.
+pub fn similarity(src: &[[f64; 2]], dst: &[[f64; 2]]) -> Option<Affine> {
+    let n = src.len().min(dst.len());
+    if n < 2 {
+        return None;
+    }
+    let mean = |pts: &[[f64; 2]]| {
+        let s = pts[..n].iter().fold([0.0, 0.0], |acc, p| [acc[0] + p[0], acc[1] + p[1]]);
+        [s[0] / n as f64, s[1] / n as f64]
+    };
+    let (ms, md) = (mean(src), mean(dst));
+    let (mut num_a, mut num_b, mut den) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (sx, sy) = (src[i][0] - ms[0], src[i][1] - ms[1]);
+        let (dx, dy) = (dst[i][0] - md[0], dst[i][1] - md[1]);
+        num_a += sx * dx + sy * dy;
+        num_b += sx * dy - sy * dx;
+        den += sx * sx + sy * sy;
+    }
+    if !(den > 1e-12) {
+        return None;
+    }
+    let (a, b) = (num_a / den, num_b / den);
+    let tx = md[0] - (a * ms[0] - b * ms[1]);
+    let ty = md[1] - (b * ms[0] + a * ms[1]);
+    Some(Affine([a, -b, tx, b, a, ty]))
+}
+
+/// Sample `out_w x out_h` pixels: destination index (u, v) reads the source at
+/// `inv(u, v)`, bilinearly, black outside. `inv` maps destination to source.
+pub fn warp(img: &RgbImage, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage {
+    // The reference casts the matrix to float32 and does all arithmetic in float32.
+    let m: [f32; 6] = inv.0.map(|v| v as f32);
+    let mut out = RgbImage::new(out_w, out_h);
+    let mut o = 0;
+    for v in 0..out_h {
+        let vf = v as f32;
+        for u in 0..out_w {
+            let uf = u as f32;
+            let sx = m[0] * uf + m[1] * vf + m[2];
+            let sy = m[3] * uf + m[4] * vf + m[5];
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = (sx - x0, sy - y0);
+            let (xi, yi) = (x0 as i64, y0 as i64);
+            let p00 = img.get(xi, yi);
+            let p01 = img.get(xi + 1, yi);
+            let p10 = img.get(xi, yi + 1);
+            let p11 = img.get(xi + 1, yi + 1);
+            for c in 0..3 {
+                let top = p00[c] * (1.0 - fx) + p01[c] * fx;
+                let bot = p10[c] * (1.0 - fx) + p11[c] * fx;
+                out.data[o + c] = top * (1.0 - fy) + bot * fy;
+            }
+            o += 3;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_recovers_a_known_transform() {
+        let t = Affine([0.8, -0.6, 5.0, 0.6, 0.8, -3.0]); // scale 1, rotation ~36.9 deg
+        let src = [[0.0, 0.0], [10.0, 0.0], [3.0, 7.0], [8.0, 9.0]];
+        let dst: Vec<_> = src.iter().map(|&p| t.apply(p)).collect();
+        let m = similarity(&src, &dst).unwrap();
+        for (a, b) in m.0.iter().zip(t.0.iter()) {
+            assert!((a - b).abs() < 1e-9, "{m:?}");
+        }
+        let back = m.inverse().unwrap().apply(m.apply([2.0, 3.0]));
+        assert!((back[0] - 2.0).abs() < 1e-9 && (back[1] - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn degenerate_points_have_no_similarity() {
+        assert!(similarity(&[[1.0, 1.0], [1.0, 1.0]], &[[0.0, 0.0], [1.0, 0.0]]).is_none());
+        assert!(Affine([0.0; 6]).inverse().is_none());
+    }
+
+    #[test]
+    fn warp_identity_and_half_pixel_shift() {
+        let img = RgbImage::from_rgb(&[0, 0, 0, 100, 100, 100], 2, 1).unwrap();
+        let id = warp(&img, &Affine([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]), 2, 1);
+        assert_eq!(id.data, img.data);
+        let half = warp(&img, &Affine([1.0, 0.0, 0.5, 0.0, 1.0, 0.0]), 2, 1);
+        assert_eq!(half.data[0], 50.0);
+        assert_eq!(half.data[3], 50.0); // right half reads black outside
+    }
+}

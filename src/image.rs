@@ -1,0 +1,159 @@
+//! Pixels in the one layout every stage reads: interleaved RGB, `f32` in 0..=255, row-major.
+//!
+//! The pipeline works in float from the first step, like the Python reference, so that no
+//! rounding to `u8` happens between stages.
+
+use crate::error::{Error, Result};
+
+/// Largest side accepted from callers: bigger frames are a bug or an attack on memory.
+pub const MAX_SIDE: u32 = 8192;
+
+/// An RGB image, `data.len() == width * height * 3`.
+#[derive(Clone, PartialEq)]
+pub struct RgbImage {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<f32>,
+}
+
+impl std::fmt::Debug for RgbImage {
+    // Pixels of a face are biometric data: never print them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RgbImage({}x{})", self.width, self.height)
+    }
+}
+
+fn check_size(width: u32, height: u32, len: usize, channels: usize) -> Result<()> {
+    let expected = (width as usize)
+        .checked_mul(height as usize)
+        .and_then(|n| n.checked_mul(channels));
+    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE || expected != Some(len) {
+        return Err(Error::BadImageSize { width, height, len, channels });
+    }
+    Ok(())
+}
+
+impl RgbImage {
+    /// A black image.
+    pub fn new(width: u32, height: u32) -> RgbImage {
+        RgbImage { width, height, data: vec![0.0; width as usize * height as usize * 3] }
+    }
+
+    /// From canvas `ImageData` bytes (RGBA, 4 bytes per pixel). Alpha is ignored.
+    pub fn from_rgba(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage> {
+        check_size(width, height, rgba.len(), 4)?;
+        let data = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0] as f32, p[1] as f32, p[2] as f32])
+            .collect();
+        Ok(RgbImage { width, height, data })
+    }
+
+    /// From packed RGB bytes (3 bytes per pixel).
+    pub fn from_rgb(rgb: &[u8], width: u32, height: u32) -> Result<RgbImage> {
+        check_size(width, height, rgb.len(), 3)?;
+        Ok(RgbImage { width, height, data: rgb.iter().map(|&v| v as f32).collect() })
+    }
+
+    /// Decode a JPEG or PNG file's bytes, applying its EXIF orientation (phone photos).
+    #[cfg(feature = "decode")]
+    pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
+        use image::ImageDecoder;
+        let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::ImageDecode(e.to_string()))?;
+        let mut decoder = reader.into_decoder().map_err(|e| Error::ImageDecode(e.to_string()))?;
+        let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+        let (w, h) = decoder.dimensions();
+        if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+            return Err(Error::ImageDecode(format!("unsupported dimensions {w}x{h}")));
+        }
+        let mut img =
+            image::DynamicImage::from_decoder(decoder).map_err(|e| Error::ImageDecode(e.to_string()))?;
+        img.apply_orientation(orientation);
+        let rgb = img.to_rgb8();
+        RgbImage::from_rgb(rgb.as_raw(), rgb.width(), rgb.height())
+    }
+
+    /// Read and decode an image file.
+    #[cfg(feature = "decode")]
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<RgbImage> {
+        let bytes = std::fs::read(path.as_ref())
+            .map_err(|e| Error::ImageDecode(format!("{}: {e}", path.as_ref().display())))?;
+        RgbImage::decode(&bytes)
+    }
+
+    /// Pixel (x, y) as RGB, or black outside the image (the reference's border rule).
+    #[inline]
+    pub fn get(&self, x: i64, y: i64) -> [f32; 3] {
+        if x < 0 || y < 0 || x >= self.width as i64 || y >= self.height as i64 {
+            return [0.0; 3];
+        }
+        let i = (y as usize * self.width as usize + x as usize) * 3;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    /// Mirror left-right (for flip fusion and augmentation).
+    pub fn flip_horizontal(&self) -> RgbImage {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut data = Vec::with_capacity(self.data.len());
+        for y in 0..h {
+            for x in (0..w).rev() {
+                let i = (y * w + x) * 3;
+                data.extend_from_slice(&self.data[i..i + 3]);
+            }
+        }
+        RgbImage { width: self.width, height: self.height, data }
+    }
+
+    /// Luma (BT.601) of every pixel, for the quality measures.
+    pub fn luma(&self) -> Vec<f32> {
+        self.data.chunks_exact(3).map(|p| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]).collect()
+    }
+
+    /// Back to 8-bit RGBA (for writing debug crops and test fixtures).
+    pub fn to_rgba8(&self) -> Vec<u8> {
+        self.data
+            .chunks_exact(3)
+            .flat_map(|p| {
+                let c = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+                [c(p[0]), c(p[1]), c(p[2]), 255]
+            })
+            .collect()
+    }
+}
+
+impl Drop for RgbImage {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rgba_size_is_checked() {
+        assert!(RgbImage::from_rgba(&[0; 16], 2, 2).is_ok());
+        let err = RgbImage::from_rgba(&[0; 15], 2, 2).unwrap_err();
+        assert_eq!(err.code(), "BAD_IMAGE_SIZE");
+        assert!(RgbImage::from_rgba(&[], 0, 0).is_err());
+        assert!(RgbImage::from_rgba(&[0; 4], 1, u32::MAX).is_err());
+    }
+
+    #[test]
+    fn rgba_drops_alpha_and_flip_mirrors() {
+        let img = RgbImage::from_rgba(&[1, 2, 3, 255, 4, 5, 6, 0], 2, 1).unwrap();
+        assert_eq!(img.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(img.flip_horizontal().data, vec![4.0, 5.0, 6.0, 1.0, 2.0, 3.0]);
+        assert_eq!(img.get(-1, 0), [0.0; 3]);
+    }
+
+    #[cfg(feature = "decode")]
+    #[test]
+    fn garbage_bytes_are_a_decode_error() {
+        assert_eq!(RgbImage::decode(b"not an image").unwrap_err().code(), "IMAGE_DECODE");
+        assert_eq!(RgbImage::decode(&[0xFF, 0xD8, 0xFF]).unwrap_err().code(), "IMAGE_DECODE");
+    }
+}

@@ -1,0 +1,40 @@
+//! faceproof: face verification for e-KYC login inside the browser.
+//!
+//! The crate is a pure-Rust core that builds and tests natively; `wasm_api` is a thin
+//! `wasm-bindgen` layer over it. Stages, one module each:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`image`] | RGB float pixels, RGBA input, JPEG/PNG decode |
+//! | [`geometry`] | affine maps, least-squares similarity, bilinear warp |
+//! | [`model`] | the inference engine (rten) behind one small type |
+//! | [`detect`] | BlazeFace detection, anchors, weighted NMS |
+//! | [`landmarks`] | FaceMesh 468 landmarks |
+//! | [`align`] | 112x112 ArcFace alignment |
+//! | [`embed`] | MobileFaceNet embedding |
+//! | [`pipeline`] | the stages put together, face selection |
+//! | [`eval`] | LFW-protocol accuracy metrics |
+
+pub mod align;
+pub mod clock;
+pub mod embed;
+pub mod error;
+pub mod geometry;
+pub mod image;
+
+#[cfg(feature = "inference")]
+pub mod detect;
+#[cfg(feature = "inference")]
+pub mod landmarks;
+#[cfg(feature = "inference")]
+pub mod model;
+#[cfg(feature = "inference")]
+pub mod pipeline;
+
+pub mod eval;
+
+pub use error::{Error, Result};
+
+/// Cosine score above which two faces are the same person. Chosen on lfw-dev at a false
+/// accept rate of 0.1 % (see README, "Accuracy").
+pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.40;

@@ -1,0 +1,230 @@
+//! The face-template pipeline: detect -> choose a face -> landmarks -> align -> embed.
+//!
+//! Two alignments are kept side by side: [`Alignment::Reference`] reproduces
+//! `reference_pipeline.py` (strongest BlazeFace anchor, 4 keypoints) and is what the
+//! equality test checks; [`Alignment::FaceMesh`] is the production path (FaceMesh 5 points).
+
+use crate::align::{align, arcface_4, ARCFACE_5};
+use crate::clock::now_ms;
+use crate::detect::{Detection, Detector, DetectorKind, MIN_SCORE};
+use crate::embed::{Embedder, Embedding};
+use crate::error::{Error, Result};
+use crate::image::RgbImage;
+use crate::landmarks::{Landmarker, Mesh};
+
+/// Model file names, as shipped in `models/` and next to the npm module.
+pub mod files {
+    pub const DETECTOR_FRONT: &str = "blazeface_front_128.onnx";
+    pub const DETECTOR_BACK: &str = "blazeface_back_256.onnx";
+    pub const LANDMARKS: &str = "facemesh_468.onnx";
+    pub const EMBEDDER: &str = "mobilefacenet_192.onnx";
+}
+
+/// How the face is placed on the 112x112 template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alignment {
+    /// `reference_pipeline.py`: strongest anchor, 4 BlazeFace keypoints.
+    Reference,
+    /// FaceMesh eye centres, nose tip and mouth corners (5 points).
+    FaceMesh,
+}
+
+/// Which face to use when the detector sees several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Exactly one face, or [`Error::MultipleFaces`]: login and enrollment.
+    Single,
+    /// The face nearest the image centre (largest on ties): datasets such as LFW whose
+    /// protocol says the subject is the central face.
+    Central,
+    /// The highest-scoring face.
+    Strongest,
+}
+
+/// Options for [`FacePipeline::template`].
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateOptions {
+    pub detector: DetectorKind,
+    pub alignment: Alignment,
+    pub selection: Selection,
+    /// Also embed the mirrored face and average the two embeddings.
+    pub flip: bool,
+    pub min_score: f32,
+}
+
+impl Default for TemplateOptions {
+    fn default() -> Self {
+        TemplateOptions {
+            detector: DetectorKind::Front128,
+            alignment: Alignment::FaceMesh,
+            selection: Selection::Single,
+            flip: true,
+            min_score: MIN_SCORE,
+        }
+    }
+}
+
+impl TemplateOptions {
+    /// Exactly `reference_pipeline.py`.
+    pub fn reference() -> TemplateOptions {
+        TemplateOptions {
+            detector: DetectorKind::Front128,
+            alignment: Alignment::Reference,
+            selection: Selection::Strongest,
+            flip: false,
+            min_score: 0.0,
+        }
+    }
+}
+
+/// Milliseconds spent in each stage of one [`FacePipeline::template`] call.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct StageTimes {
+    pub detect: f64,
+    pub landmarks: f64,
+    pub align: f64,
+    pub embed: f64,
+}
+
+/// The result of the pipeline on one image.
+#[derive(Debug)]
+pub struct Template {
+    pub embedding: Embedding,
+    pub detection: Detection,
+    pub mesh: Option<Mesh>,
+    /// Number of faces the detector saw (before selection).
+    pub faces_seen: usize,
+    pub times: StageTimes,
+}
+
+/// The four networks. Each is optional so that a page can load only what it needs (the
+/// back-range detector is only for ID photos).
+#[derive(Default)]
+pub struct FacePipeline {
+    pub front: Option<Detector>,
+    pub back: Option<Detector>,
+    pub landmarker: Option<Landmarker>,
+    pub embedder: Option<Embedder>,
+}
+
+impl FacePipeline {
+    /// Load every model present in `dir` (native; the browser passes bytes).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_dir(dir: impl AsRef<std::path::Path>) -> Result<FacePipeline> {
+        let dir = dir.as_ref();
+        let read = |name: &str| {
+            std::fs::read(dir.join(name)).map_err(|e| Error::ModelLoad(format!("{}: {e}", dir.join(name).display())))
+        };
+        let mut p = FacePipeline::default();
+        p.front = Some(Detector::load(DetectorKind::Front128, read(files::DETECTOR_FRONT)?)?);
+        p.back = Some(Detector::load(DetectorKind::Back256, read(files::DETECTOR_BACK)?)?);
+        p.landmarker = Some(Landmarker::load(read(files::LANDMARKS)?)?);
+        p.embedder = Some(Embedder::load(read(files::EMBEDDER)?)?);
+        Ok(p)
+    }
+
+    /// Load one model from its bytes; `name` is one of [`files`].
+    pub fn load_model(&mut self, name: &str, onnx: Vec<u8>) -> Result<()> {
+        match name {
+            files::DETECTOR_FRONT => self.front = Some(Detector::load(DetectorKind::Front128, onnx)?),
+            files::DETECTOR_BACK => self.back = Some(Detector::load(DetectorKind::Back256, onnx)?),
+            files::LANDMARKS => self.landmarker = Some(Landmarker::load(onnx)?),
+            files::EMBEDDER => self.embedder = Some(Embedder::load(onnx)?),
+            other => return Err(Error::InvalidArgument(format!("unknown model {other:?}"))),
+        }
+        Ok(())
+    }
+
+    pub fn detector(&self, kind: DetectorKind) -> Result<&Detector> {
+        match kind {
+            DetectorKind::Front128 => self.front.as_ref().ok_or(Error::ModelNotLoaded(files::DETECTOR_FRONT)),
+            DetectorKind::Back256 => self.back.as_ref().ok_or(Error::ModelNotLoaded(files::DETECTOR_BACK)),
+        }
+    }
+    pub fn landmarker(&self) -> Result<&Landmarker> {
+        self.landmarker.as_ref().ok_or(Error::ModelNotLoaded(files::LANDMARKS))
+    }
+    pub fn embedder(&self) -> Result<&Embedder> {
+        self.embedder.as_ref().ok_or(Error::ModelNotLoaded(files::EMBEDDER))
+    }
+
+    /// Every face above `min_score`, best first.
+    pub fn detect(&self, img: &RgbImage, kind: DetectorKind, min_score: f32) -> Result<Vec<Detection>> {
+        self.detector(kind)?.detect(img, min_score)
+    }
+
+    /// Align a detected face to the 112x112 template.
+    pub fn align(&self, img: &RgbImage, det: &Detection, alignment: Alignment) -> Result<(RgbImage, Option<Mesh>)> {
+        match alignment {
+            Alignment::Reference => {
+                let pts: Vec<[f64; 2]> = det.keypoints[..4].iter().map(|p| [p[0] as f64, p[1] as f64]).collect();
+                Ok((align(img, &pts, &arcface_4())?, None))
+            }
+            Alignment::FaceMesh => {
+                let mesh = self.landmarker()?.landmarks(img, det)?;
+                let face = align(img, &mesh.five_points(), &ARCFACE_5)?;
+                Ok((face, Some(mesh)))
+            }
+        }
+    }
+
+    /// Detect, choose a face, align and embed.
+    pub fn template(&self, img: &RgbImage, opts: &TemplateOptions) -> Result<Template> {
+        let t0 = now_ms();
+        let detector = self.detector(opts.detector)?;
+        let (detection, faces_seen) = if opts.selection == Selection::Strongest && opts.min_score <= 0.0 {
+            (detector.strongest(img)?, 1)
+        } else {
+            let dets = detector.detect(img, opts.min_score)?;
+            let n = dets.len();
+            (select(dets, opts.selection, img)?, n)
+        };
+        let t1 = now_ms();
+        let (mesh, t2) = match opts.alignment {
+            Alignment::Reference => (None, t1),
+            Alignment::FaceMesh => (Some(self.landmarker()?.landmarks(img, &detection)?), now_ms()),
+        };
+        let face = match &mesh {
+            None => self.align(img, &detection, Alignment::Reference)?.0,
+            Some(m) => align(img, &m.five_points(), &ARCFACE_5)?,
+        };
+        let t3 = now_ms();
+        let embedding = self.embed_face(&face, opts.flip)?;
+        let t4 = now_ms();
+        let times = StageTimes { detect: t1 - t0, landmarks: t2 - t1, align: t3 - t2, embed: t4 - t3 };
+        Ok(Template { embedding, detection, mesh, faces_seen, times })
+    }
+
+    /// Embed an aligned 112x112 face, optionally fused with its mirror image.
+    pub fn embed_face(&self, face: &RgbImage, flip: bool) -> Result<Embedding> {
+        let embedder = self.embedder()?;
+        if flip {
+            let mirrored = face.flip_horizontal();
+            let e = embedder.embed(&[face, &mirrored])?;
+            Ok(Embedding::mean(&[&e[0], &e[1]]))
+        } else {
+            embedder.embed(&[face])?.pop().ok_or_else(|| Error::Inference("empty batch".into()))
+        }
+    }
+}
+
+/// Apply a [`Selection`] policy to the detector's faces.
+pub fn select(mut dets: Vec<Detection>, policy: Selection, img: &RgbImage) -> Result<Detection> {
+    match (dets.len(), policy) {
+        (0, _) => Err(Error::NoFace),
+        (1, _) => Ok(dets.remove(0)),
+        (count, Selection::Single) => Err(Error::MultipleFaces { count }),
+        (_, Selection::Strongest) => Ok(dets.remove(0)),
+        (_, Selection::Central) => {
+            let c = [img.width as f32 / 2.0, img.height as f32 / 2.0];
+            let dist = |d: &Detection| {
+                let m = d.center();
+                // distance from the centre in units of the face's own size, so a big face
+                // slightly off-centre beats a small one closer to it
+                (m[0] - c[0]).hypot(m[1] - c[1]) / d.width().max(d.height()).max(1.0)
+            };
+            let best = (0..dets.len()).min_by(|&a, &b| dist(&dets[a]).total_cmp(&dist(&dets[b]))).unwrap_or(0);
+            Ok(dets.swap_remove(best))
+        }
+    }
+}
