@@ -38,3 +38,6 @@ pub use error::{Error, Result};
 /// Cosine score above which two faces are the same person. Chosen on lfw-dev at a false
 /// accept rate of 0.1 % (see README, "Accuracy").
 pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.40;
+
+#[cfg(all(target_arch = "wasm32", feature = "inference"))]
+pub mod wasm_api;

@@ -108,8 +108,7 @@ pub struct FacePipeline {
 }
 
 impl FacePipeline {
-    /// Load every model present in `dir` (native; the browser passes bytes).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Load the four models from `dir` (native; the browser passes bytes).
     pub fn from_dir(dir: impl AsRef<std::path::Path>) -> Result<FacePipeline> {
         let dir = dir.as_ref();
         let read = |name: &str| {

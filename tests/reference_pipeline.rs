@@ -4,6 +4,7 @@
 //! The `.png` files hold PIL's decode of the `.jpg` files, so both pipelines see identical
 //! pixels; the `.jpg` files go through our own JPEG decoder (zune-jpeg), whose output differs
 //! from libjpeg-turbo's by up to 3 levels on 0.7 % of pixels.
+#![cfg(not(target_arch = "wasm32"))]
 
 use faceproof::image::RgbImage;
 use faceproof::pipeline::{FacePipeline, TemplateOptions};

@@ -1,0 +1,67 @@
+//! Native behaviour of the template pipeline on real faces.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use faceproof::detect::{DetectorKind, MIN_SCORE};
+use faceproof::image::RgbImage;
+use faceproof::pipeline::{FacePipeline, Selection, TemplateOptions};
+use faceproof::Error;
+
+fn pipeline() -> FacePipeline {
+    FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).unwrap()
+}
+
+fn portrait(name: &str) -> RgbImage {
+    RgbImage::open(format!("{}/tests/data/portraits/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn same_person_scores_high_and_different_people_low() {
+    let p = pipeline();
+    let o = TemplateOptions::default();
+    let e: Vec<_> = common::PORTRAITS.iter().map(|n| p.template(&portrait(n), &o).unwrap().embedding).collect();
+    let t = faceproof::DEFAULT_COSINE_THRESHOLD;
+    for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+        assert!(e[i].cosine(&e[j]) > t, "obama {i}-{j}: {}", e[i].cosine(&e[j]));
+    }
+    for i in 0..3 {
+        assert!(e[i].cosine(&e[3]) < t - 0.2, "obama {i} vs biden: {}", e[i].cosine(&e[3]));
+    }
+}
+
+#[test]
+fn two_faces_are_seen_and_selected_by_policy() {
+    let p = pipeline();
+    let both = common::side_by_side(&portrait("obama2.jpg"), &portrait("biden.jpg"));
+    for kind in [DetectorKind::Front128, DetectorKind::Back256] {
+        let faces = p.detect(&both, kind, MIN_SCORE).unwrap();
+        assert_eq!(faces.len(), 2, "{kind:?}");
+    }
+    let single = TemplateOptions::default();
+    assert_eq!(p.template(&both, &single).unwrap_err(), Error::MultipleFaces { count: 2 });
+    let central = TemplateOptions { selection: Selection::Central, ..single };
+    let t = p.template(&both, &central).unwrap();
+    assert_eq!(t.faces_seen, 2);
+}
+
+#[test]
+fn blank_and_noise_frames_have_no_face() {
+    let p = pipeline();
+    let blank = RgbImage::from_rgb(&vec![90u8; 640 * 480 * 3], 640, 480).unwrap();
+    assert_eq!(p.template(&blank, &TemplateOptions::default()).unwrap_err(), Error::NoFace);
+    let mut seed = 7u32;
+    let noise: Vec<u8> = (0..320 * 240 * 3).map(|_| { seed = seed.wrapping_mul(1664525).wrapping_add(1013904223); (seed >> 24) as u8 }).collect();
+    let noise = RgbImage::from_rgb(&noise, 320, 240).unwrap();
+    assert_eq!(p.template(&noise, &TemplateOptions::default()).unwrap_err(), Error::NoFace);
+}
+
+#[test]
+fn tiny_and_odd_shaped_frames_do_not_panic() {
+    let p = pipeline();
+    for (w, h) in [(1, 1), (1, 500), (500, 1), (3, 2)] {
+        let img = RgbImage::from_rgb(&vec![200u8; w * h * 3], w as u32, h as u32).unwrap();
+        let r = p.template(&img, &TemplateOptions::default());
+        assert!(matches!(r, Err(Error::NoFace)), "{w}x{h}: {r:?}");
+    }
+}

@@ -1,0 +1,102 @@
+//! Browser tests (`wasm-pack test --headless --chrome --release`): the wasm build gives the
+//! native numbers, and bad input becomes a JS error with a `code`, never a panic.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use faceproof::image::RgbImage;
+use faceproof::wasm_api::FaceEngine;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MODELS: [(&str, &[u8]); 4] = [
+    ("blazeface_front_128.onnx", include_bytes!("../models/blazeface_front_128.onnx")),
+    ("blazeface_back_256.onnx", include_bytes!("../models/blazeface_back_256.onnx")),
+    ("facemesh_468.onnx", include_bytes!("../models/facemesh_468.onnx")),
+    ("mobilefacenet_192.onnx", include_bytes!("../models/mobilefacenet_192.onnx")),
+];
+
+fn portrait(name: &str) -> &'static [u8] {
+    match name {
+        "obama.jpg" => include_bytes!("data/portraits/obama.jpg"),
+        "obama2.jpg" => include_bytes!("data/portraits/obama2.jpg"),
+        "obama3.jpg" => include_bytes!("data/portraits/obama3.jpg"),
+        "biden.jpg" => include_bytes!("data/portraits/biden.jpg"),
+        _ => unreachable!(),
+    }
+}
+
+fn engine() -> FaceEngine {
+    let mut e = FaceEngine::new();
+    for (name, bytes) in MODELS {
+        e.load_model(name, bytes.to_vec()).unwrap();
+    }
+    e
+}
+
+fn rgba(img: &RgbImage) -> Vec<u8> {
+    img.to_rgba8()
+}
+
+fn code(err: JsValue) -> String {
+    js_sys::Reflect::get(&err, &"code".into()).unwrap().as_string().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+fn embeddings_equal_the_native_ones() {
+    let recorded: serde_json::Value =
+        serde_json::from_str(include_str!("data/native_embeddings.json")).unwrap();
+    let e = engine();
+    for (setting, _) in common::recorded_settings() {
+        let opts = js_sys::Object::new();
+        if setting == "reference" {
+            js_sys::Reflect::set(&opts, &"reference".into(), &true.into()).unwrap();
+        }
+        for name in common::PORTRAITS {
+            let img = RgbImage::decode(portrait(name)).unwrap();
+            let emb = e.embed(&rgba(&img), img.width, img.height, opts.clone().into()).unwrap();
+            let want = recorded[setting][name]["embedding"].as_array().unwrap();
+            let d = emb.iter().zip(want).map(|(a, b)| (*a as f64 - b.as_f64().unwrap()).abs()).fold(0.0, f64::max);
+            web_sys::console::log_1(&format!("{setting}/{name}: max |wasm - native| = {d:.2e}").into());
+            assert!(d <= 1e-4, "{setting}/{name}: {d}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn bad_input_is_a_js_error_with_a_code() {
+    let e = engine();
+    // wrong buffer length
+    assert_eq!(code(e.embed(&[0u8; 10], 4, 4, JsValue::UNDEFINED).unwrap_err()), "BAD_IMAGE_SIZE");
+    assert_eq!(code(e.detect(&[0u8; 10], 0, 0, None).unwrap_err()), "BAD_IMAGE_SIZE");
+    // a blank frame has no face
+    let blank = vec![128u8; 320 * 240 * 4];
+    assert_eq!(code(e.embed(&blank, 320, 240, JsValue::UNDEFINED).unwrap_err()), "NO_FACE");
+    // unknown option values
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"detector".into(), &"sideways".into()).unwrap();
+    assert_eq!(code(e.embed(&blank, 320, 240, opts.into()).unwrap_err()), "INVALID_ARGUMENT");
+    // corrupted and missing models
+    let mut fresh = FaceEngine::new();
+    assert_eq!(code(fresh.load_model("mobilefacenet_192.onnx", vec![1, 2, 3]).unwrap_err()), "MODEL_LOAD");
+    let truncated = MODELS[0].1[..1000].to_vec();
+    assert_eq!(code(fresh.load_model("blazeface_front_128.onnx", truncated).unwrap_err()), "MODEL_LOAD");
+    assert_eq!(code(fresh.embed(&blank, 320, 240, JsValue::UNDEFINED).unwrap_err()), "MODEL_NOT_LOADED");
+    // the engine still works after all of that
+    let img = RgbImage::decode(portrait("obama.jpg")).unwrap();
+    assert_eq!(e.embed(&rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap().len(), 192);
+}
+
+#[wasm_bindgen_test]
+fn two_faces_are_reported_and_refused_for_a_template() {
+    // obama and biden side by side
+    let a = RgbImage::decode(portrait("obama2.jpg")).unwrap();
+    let b = RgbImage::decode(portrait("biden.jpg")).unwrap();
+    let both = common::side_by_side(&a, &b);
+    let e = engine();
+    let faces = e.detect(&rgba(&both), both.width, both.height, None).unwrap();
+    assert_eq!(js_sys::Array::from(&faces).length(), 2);
+    assert_eq!(code(e.embed(&rgba(&both), both.width, both.height, JsValue::UNDEFINED).unwrap_err()), "MULTIPLE_FACES");
+}
