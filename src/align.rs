@@ -2,7 +2,7 @@
 //! then a bilinear warp. The embedder was trained on faces placed this way.
 
 use crate::error::{Error, Result};
-use crate::geometry::{similarity, warp};
+use crate::geometry::{similarity, warp, Affine};
 use crate::image::RgbImage;
 
 /// Side of the aligned face.
@@ -32,10 +32,51 @@ pub fn arcface_4() -> [[f64; 2]; 4] {
 
 /// Warp the face whose `points` correspond to `template` into a 112x112 crop.
 pub fn align(img: &RgbImage, points: &[[f64; 2]], template: &[[f64; 2]]) -> Result<RgbImage> {
-    let to_template = similarity(points, template)
-        .ok_or_else(|| Error::InvalidArgument("degenerate face points".into()))?;
-    let inv = to_template
-        .inverse()
-        .ok_or_else(|| Error::InvalidArgument("degenerate face points".into()))?;
-    Ok(warp(img, &inv, FACE_SIZE, FACE_SIZE))
+    align_jittered(img, points, template, &Jitter::NONE)
+}
+
+/// A small change of the alignment, in template pixels and degrees, about the crop centre.
+/// Several jittered crops of one photo stand in for several camera frames at enrollment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Jitter {
+    pub dx: f64,
+    pub dy: f64,
+    pub scale: f64,
+    pub degrees: f64,
+    /// Mirror the crop left-right.
+    pub mirror: bool,
+}
+
+impl Jitter {
+    pub const NONE: Jitter = Jitter { dx: 0.0, dy: 0.0, scale: 1.0, degrees: 0.0, mirror: false };
+
+    /// The enrollment views: the face, its mirror, and small shifts, scalings and rotations.
+    pub const ENROLL: [Jitter; 8] = [
+        Jitter::NONE,
+        Jitter { mirror: true, ..Jitter::NONE },
+        Jitter { dx: 2.0, ..Jitter::NONE },
+        Jitter { dx: -2.0, ..Jitter::NONE },
+        Jitter { dy: 2.0, ..Jitter::NONE },
+        Jitter { dy: -2.0, ..Jitter::NONE },
+        Jitter { scale: 1.05, degrees: 4.0, ..Jitter::NONE },
+        Jitter { scale: 0.95, degrees: -4.0, ..Jitter::NONE },
+    ];
+
+    fn affine(&self) -> Affine {
+        let c = FACE_SIZE as f64 / 2.0 - 0.5;
+        let (sn, cs) = self.degrees.to_radians().sin_cos();
+        let (a, b) = (self.scale * cs, self.scale * sn);
+        // p' = R*S (p - c) + c + d
+        Affine([a, -b, c - a * c + b * c + self.dx, b, a, c - b * c - a * c + self.dy])
+    }
+}
+
+/// [`align`] with a [`Jitter`] applied in template space.
+pub fn align_jittered(img: &RgbImage, points: &[[f64; 2]], template: &[[f64; 2]], jitter: &Jitter) -> Result<RgbImage> {
+    let degenerate = || Error::InvalidArgument("degenerate face points".into());
+    let to_template = similarity(points, template).ok_or_else(degenerate)?;
+    let to_template = if *jitter == Jitter::NONE { to_template } else { jitter.affine().then_after(&to_template) };
+    let inv = to_template.inverse().ok_or_else(degenerate)?;
+    let face = warp(img, &inv, FACE_SIZE, FACE_SIZE);
+    Ok(if jitter.mirror { face.flip_horizontal() } else { face })
 }

@@ -28,6 +28,13 @@ impl Affine {
         Some(Affine([ia, ib, -(ia * tx + ib * ty), ic, id, -(ic * tx + id * ty)]))
     }
 
+    /// `self` applied after `first`: the map `p -> self(first(p))`.
+    pub fn then_after(&self, first: &Affine) -> Affine {
+        let [a, b, c, d, e, f] = self.0;
+        let [p, q, r, s, t, u] = first.0;
+        Affine([a * p + b * s, a * q + b * t, a * r + b * u + c, d * p + e * s, d * q + e * t, d * r + e * u + f])
+    }
+
     /// Uniform scale of a similarity (length of the first column).
     pub fn scale(&self) -> f64 {
         self.0[0].hypot(self.0[3])
@@ -109,6 +116,9 @@ mod tests {
             assert!((a - b).abs() < 1e-9, "{m:?}");
         }
         let back = m.inverse().unwrap().apply(m.apply([2.0, 3.0]));
+        let composed = t.then_after(&m).apply([1.0, 2.0]);
+        let stepwise = t.apply(m.apply([1.0, 2.0]));
+        assert!((composed[0] - stepwise[0]).abs() < 1e-9 && (composed[1] - stepwise[1]).abs() < 1e-9);
         assert!((back[0] - 2.0).abs() < 1e-9 && (back[1] - 3.0).abs() < 1e-9);
     }
 

@@ -14,6 +14,8 @@
 //! | [`embed`] | MobileFaceNet embedding |
 //! | [`pipeline`] | the stages put together, face selection |
 //! | [`eval`] | LFW-protocol accuracy metrics |
+//! | [`protect`] | cancelable transform, face-bound key, encrypted reference, proof, verifier |
+//! | [`liveness`] | challenge-bound prompts and their checks |
 
 pub mod align;
 pub mod clock;
@@ -32,6 +34,10 @@ pub mod model;
 pub mod pipeline;
 
 pub mod eval;
+pub mod liveness;
+pub mod protect;
+#[cfg(feature = "inference")]
+pub mod quality;
 
 pub use error::{Error, Result};
 
@@ -39,5 +45,5 @@ pub use error::{Error, Result};
 /// accept rate of 0.1 % (see README, "Accuracy").
 pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.40;
 
-#[cfg(all(target_arch = "wasm32", feature = "inference"))]
+#[cfg(target_arch = "wasm32")]
 pub mod wasm_api;

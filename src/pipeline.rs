@@ -4,13 +4,14 @@
 //! `reference_pipeline.py` (strongest BlazeFace anchor, 4 keypoints) and is what the
 //! equality test checks; [`Alignment::FaceMesh`] is the production path (FaceMesh 5 points).
 
-use crate::align::{align, arcface_4, ARCFACE_5};
+use crate::align::{align, align_jittered, arcface_4, Jitter, ARCFACE_5};
 use crate::clock::now_ms;
 use crate::detect::{Detection, Detector, DetectorKind, MIN_SCORE};
 use crate::embed::{Embedder, Embedding};
 use crate::error::{Error, Result};
 use crate::image::RgbImage;
 use crate::landmarks::{Landmarker, Mesh};
+use crate::quality::{self, Limits, Quality};
 
 /// Model file names, as shipped in `models/` and next to the npm module.
 pub mod files {
@@ -97,6 +98,30 @@ pub struct Template {
     pub times: StageTimes,
 }
 
+static REFERENCE_TEMPLATE: std::sync::OnceLock<[[f64; 2]; 4]> = std::sync::OnceLock::new();
+
+/// Where the chosen face is and which template its points map to.
+struct Located {
+    detection: Detection,
+    mesh: Option<Mesh>,
+    faces_seen: usize,
+    points: Vec<[f64; 2]>,
+    template: &'static [[f64; 2]],
+    detect_ms: f64,
+}
+
+/// The result of [`FacePipeline::analyze`].
+#[derive(Debug)]
+pub struct Analysis {
+    /// Every face, best first.
+    pub faces: Vec<Detection>,
+    /// Verdict on the largest face.
+    pub quality: Quality,
+    /// Landmarks of the largest face.
+    pub mesh: Option<Mesh>,
+    pub ms: f64,
+}
+
 /// The four networks. Each is optional so that a page can load only what it needs (the
 /// back-range detector is only for ID photos).
 #[derive(Default)]
@@ -152,23 +177,82 @@ impl FacePipeline {
         self.detector(kind)?.detect(img, min_score)
     }
 
-    /// Align a detected face to the 112x112 template.
-    pub fn align(&self, img: &RgbImage, det: &Detection, alignment: Alignment) -> Result<(RgbImage, Option<Mesh>)> {
-        match alignment {
-            Alignment::Reference => {
-                let pts: Vec<[f64; 2]> = det.keypoints[..4].iter().map(|p| [p[0] as f64, p[1] as f64]).collect();
-                Ok((align(img, &pts, &arcface_4())?, None))
-            }
-            Alignment::FaceMesh => {
-                let mesh = self.landmarker()?.landmarks(img, det)?;
-                let face = align(img, &mesh.five_points(), &ARCFACE_5)?;
-                Ok((face, Some(mesh)))
-            }
-        }
+    /// Quality check of a live frame without embedding it (cheap enough for every preview
+    /// frame): all faces, the largest one's landmarks and the quality verdict.
+    pub fn analyze(&self, img: &RgbImage, detector: DetectorKind, limits: &Limits) -> Result<Analysis> {
+        let t0 = now_ms();
+        let faces = self.detect(img, detector, MIN_SCORE)?;
+        let Some(main) = faces.iter().max_by(|a, b| (a.width() * a.height()).total_cmp(&(b.width() * b.height()))).cloned() else {
+            return Ok(Analysis { quality: quality::assess(img, 0, None, limits), faces, mesh: None, ms: now_ms() - t0 });
+        };
+        let located = self.place(img, main.clone(), faces.len(), Alignment::FaceMesh, 0.0)?;
+        let aligned = align(img, &located.points, located.template)?;
+        let p = &located.points;
+        let q = quality::assess(img, faces.len(), Some((&main, [p[0], p[1], p[2]], &aligned)), limits);
+        Ok(Analysis { quality: q, faces, mesh: located.mesh, ms: now_ms() - t0 })
     }
 
     /// Detect, choose a face, align and embed.
     pub fn template(&self, img: &RgbImage, opts: &TemplateOptions) -> Result<Template> {
+        let t0 = now_ms();
+        let located = self.locate(img, opts)?;
+        let t2 = now_ms();
+        let face = align(img, &located.points, located.template)?;
+        let t3 = now_ms();
+        let embedding = self.embed_face(&face, opts.flip)?;
+        let t4 = now_ms();
+        let times = StageTimes {
+            detect: located.detect_ms,
+            landmarks: t2 - t0 - located.detect_ms,
+            align: t3 - t2,
+            embed: t4 - t3,
+        };
+        Ok(Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, times })
+    }
+
+    /// Detect and align once, then embed the face under each [`Jitter`] in one batched run:
+    /// several views of one photo, for enrollment.
+    pub fn views(&self, img: &RgbImage, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
+        let t0 = now_ms();
+        let located = self.locate(img, opts)?;
+        self.views_of(img, located, opts.flip, jitters, t0)
+    }
+
+    /// [`FacePipeline::views`] of an already detected face.
+    pub fn views_for(&self, img: &RgbImage, detection: Detection, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
+        let t0 = now_ms();
+        let located = self.place(img, detection, 1, opts.alignment, 0.0)?;
+        self.views_of(img, located, opts.flip, jitters, t0)
+    }
+
+    fn views_of(&self, img: &RgbImage, located: Located, flip: bool, jitters: &[Jitter], t0: f64) -> Result<(Template, Vec<Embedding>)> {
+        let t2 = now_ms();
+        let mut faces = Vec::with_capacity(jitters.len() + 1);
+        for j in jitters {
+            faces.push(align_jittered(img, &located.points, located.template, j)?);
+        }
+        let plain = align(img, &located.points, located.template)?;
+        let t3 = now_ms();
+        let embedder = self.embedder()?;
+        let mirrored = plain.flip_horizontal();
+        let mut refs: Vec<&RgbImage> = faces.iter().collect();
+        refs.push(&plain);
+        refs.push(&mirrored);
+        let mut embs = embedder.embed(&refs)?;
+        let (m, p) = (embs.pop(), embs.pop());
+        let embedding = match (p, m) {
+            (Some(p), Some(m)) if flip => Embedding::mean(&[&p, &m]),
+            (Some(p), _) => p,
+            _ => return Err(Error::Inference("empty batch".into())),
+        };
+        let t4 = now_ms();
+        let times = StageTimes { detect: located.detect_ms, landmarks: t2 - t0 - located.detect_ms, align: t3 - t2, embed: t4 - t3 };
+        let template = Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, times };
+        Ok((template, embs))
+    }
+
+    /// Detection, face choice and alignment points.
+    fn locate(&self, img: &RgbImage, opts: &TemplateOptions) -> Result<Located> {
         let t0 = now_ms();
         let detector = self.detector(opts.detector)?;
         let (detection, faces_seen) = if opts.selection == Selection::Strongest && opts.min_score <= 0.0 {
@@ -178,20 +262,26 @@ impl FacePipeline {
             let n = dets.len();
             (select(dets, opts.selection, img)?, n)
         };
-        let t1 = now_ms();
-        let (mesh, t2) = match opts.alignment {
-            Alignment::Reference => (None, t1),
-            Alignment::FaceMesh => (Some(self.landmarker()?.landmarks(img, &detection)?), now_ms()),
-        };
-        let face = match &mesh {
-            None => self.align(img, &detection, Alignment::Reference)?.0,
-            Some(m) => align(img, &m.five_points(), &ARCFACE_5)?,
-        };
-        let t3 = now_ms();
-        let embedding = self.embed_face(&face, opts.flip)?;
-        let t4 = now_ms();
-        let times = StageTimes { detect: t1 - t0, landmarks: t2 - t1, align: t3 - t2, embed: t4 - t3 };
-        Ok(Template { embedding, detection, mesh, faces_seen, times })
+        let detect_ms = now_ms() - t0;
+        self.place(img, detection, faces_seen, opts.alignment, detect_ms)
+    }
+
+    /// Alignment points for a chosen face.
+    fn place(&self, img: &RgbImage, detection: Detection, faces_seen: usize, alignment: Alignment, detect_ms: f64) -> Result<Located> {
+        Ok(match alignment {
+            Alignment::Reference => Located {
+                points: detection.keypoints[..4].iter().map(|p| [p[0] as f64, p[1] as f64]).collect(),
+                template: REFERENCE_TEMPLATE.get_or_init(arcface_4),
+                detection,
+                mesh: None,
+                faces_seen,
+                detect_ms,
+            },
+            Alignment::FaceMesh => {
+                let mesh = self.landmarker()?.landmarks(img, &detection)?;
+                Located { points: mesh.five_points().to_vec(), template: &ARCFACE_5, detection, mesh: Some(mesh), faces_seen, detect_ms }
+            }
+        })
     }
 
     /// Embed an aligned 112x112 face, optionally fused with its mirror image.

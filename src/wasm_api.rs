@@ -1,12 +1,17 @@
 //! The JavaScript API: a thin `wasm-bindgen` layer over the Rust core.
 //!
-//! State (models, templates) stays in wasm memory; calls pass pixels in and small results
-//! out. Every error reaches JS as an `Error` with a stable `code` (see [`crate::Error::code`]).
+//! State (models, captured face views) stays in wasm memory; calls pass pixels in and small
+//! results out. Every error reaches JS as an `Error` with a stable `code`
+//! (see [`crate::Error::code`]); no input makes the module panic.
+//!
+//! Built with the `inference` feature for browsers ([`FaceEngine`]); without it (the Node
+//! verifier) only the relying-party functions remain.
 
-use crate::detect::{Detection, DetectorKind};
 use crate::error::Error;
-use crate::image::RgbImage;
-use crate::pipeline::{Alignment, FacePipeline, Selection, TemplateOptions};
+use crate::protect::keys::DeviceSecret;
+use crate::protect::proof::{hex32, Challenge};
+use crate::protect::reference;
+use crate::protect::verifier::{verify_proof, Enrolled, LivenessPolicy, MemoryNonceStore, Verifier};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -23,112 +28,406 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
         .map_err(|e| js_error(Error::InvalidArgument(e.to_string())))
 }
 
-fn from_js<T: for<'de> Deserialize<'de> + Default>(v: JsValue) -> Result<T, JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(T::default());
-    }
-    serde_wasm_bindgen::from_value(v).map_err(|e| js_error(Error::InvalidArgument(e.to_string())))
+fn from_js<T: for<'de> Deserialize<'de>>(v: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(v).map_err(|e| js_error(Error::InvalidArgument(format!("{what}: {e}"))))
 }
 
-/// Options accepted by `embed` (all optional).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct EmbedOptions {
-    /// "front" (selfie, default) or "back" (ID photo, small faces).
-    detector: Option<String>,
-    /// Mirror fusion (default true).
-    flip: Option<bool>,
-    /// Exactly reference_pipeline.py (strongest anchor, 4-point alignment).
-    reference: bool,
-    /// "single" (default: error on several faces), "central", "largest", "strongest".
-    selection: Option<String>,
+fn bytes32(b: &[u8], what: &str) -> Result<[u8; 32], JsValue> {
+    b.try_into().map_err(|_| js_error(Error::InvalidArgument(format!("{what} must be 32 bytes"))))
 }
 
-impl EmbedOptions {
-    fn template_options(&self) -> Result<TemplateOptions, Error> {
-        let mut o = if self.reference { TemplateOptions::reference() } else { TemplateOptions::default() };
-        o.detector = parse_detector(self.detector.as_deref())?;
-        if let Some(f) = self.flip {
-            o.flip = f;
-        }
-        if let Some(s) = &self.selection {
-            o.selection = match s.as_str() {
-                "single" => Selection::Single,
-                "central" => Selection::Central,
-                "strongest" => Selection::Strongest,
-                other => return Err(Error::InvalidArgument(format!("unknown selection {other:?}"))),
-            };
-        }
-        if self.reference {
-            o.alignment = Alignment::Reference;
-        }
-        Ok(o)
-    }
+/// A fresh 32-byte device secret from the browser's CSPRNG (`crypto.getRandomValues`).
+#[wasm_bindgen(js_name = newDeviceSecret)]
+pub fn new_device_secret() -> Result<Vec<u8>, JsValue> {
+    let s = DeviceSecret::generate().map_err(js_error)?;
+    Ok(s.expose_bytes().to_vec())
 }
 
-fn parse_detector(d: Option<&str>) -> Result<DetectorKind, Error> {
-    match d {
-        None | Some("front") => Ok(DetectorKind::Front128),
-        Some("back") => Ok(DetectorKind::Back256),
-        Some(other) => Err(Error::InvalidArgument(format!("unknown detector {other:?}"))),
-    }
-}
-
-/// A face as JS sees it.
 #[derive(Serialize)]
-struct FaceJs {
-    score: f32,
-    #[serde(rename = "box")]
-    bbox: [f32; 4],
-    keypoints: [[f32; 2]; 6],
+#[serde(rename_all = "camelCase")]
+struct ReferenceInfo {
+    rp_id: String,
+    epoch: u32,
+    #[serde(with = "hex32")]
+    public_key: [u8; 32],
+    bytes: usize,
 }
 
-impl From<&Detection> for FaceJs {
-    fn from(d: &Detection) -> Self {
-        FaceJs { score: d.score, bbox: d.bbox, keypoints: d.keypoints }
-    }
+/// The public header of a reference: `{rpId, epoch, publicKey (hex), bytes}`. Servers use it
+/// to check that a submitted reference matches the public key submitted with it.
+#[wasm_bindgen(js_name = referenceInfo)]
+pub fn reference_info(reference_bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let (h, _, _) = reference::parse(reference_bytes).map_err(js_error)?;
+    to_js(&ReferenceInfo { rp_id: h.rp_id, epoch: h.epoch, public_key: h.public_key, bytes: reference_bytes.len() })
 }
 
-/// The face engine: load models once, then analyse and embed frames.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Verified {
+    ok: bool,
+    rp_id: String,
+    #[serde(with = "hex32")]
+    nonce: [u8; 32],
+}
+
+fn liveness_policy(required: bool) -> LivenessPolicy {
+    if required { LivenessPolicy::Required } else { LivenessPolicy::NotRequired }
+}
+
+/// Stateless verification for servers that keep issued nonces in their own database: pass the
+/// challenge you issued (and just removed from your store), the user's stored public key and
+/// reference. Returns `{ok: true, rpId, nonce}` or throws an error whose `code` says why.
+#[wasm_bindgen(js_name = verifyProof)]
+pub fn verify_proof_js(proof: &[u8], issued_challenge: JsValue, public_key: &[u8], reference_bytes: &[u8], now_ms: f64, require_liveness: bool) -> Result<JsValue, JsValue> {
+    let issued: Challenge = from_js(issued_challenge, "challenge")?;
+    let enrolled = Enrolled { public_key: bytes32(public_key, "public key")?, reference: reference_bytes };
+    let p = verify_proof(proof, &issued, &enrolled, liveness_policy(require_liveness), now_ms.max(0.0) as u64).map_err(js_error)?;
+    to_js(&Verified { ok: true, rp_id: p.challenge.rp_id, nonce: p.challenge.nonce })
+}
+
+/// A relying-party verifier with an in-memory single-use nonce store (one process).
 #[wasm_bindgen]
-pub struct FaceEngine {
-    pipeline: FacePipeline,
-}
-
-impl Default for FaceEngine {
-    fn default() -> Self {
-        Self::new()
-    }
+pub struct RelyingParty {
+    verifier: Verifier<MemoryNonceStore>,
 }
 
 #[wasm_bindgen]
-impl FaceEngine {
+impl RelyingParty {
     #[wasm_bindgen(constructor)]
-    pub fn new() -> FaceEngine {
-        FaceEngine { pipeline: FacePipeline::default() }
+    pub fn new(rp_id: &str, ttl_ms: Option<f64>) -> Result<RelyingParty, JsValue> {
+        let mut verifier = Verifier::new(rp_id, MemoryNonceStore::default()).map_err(js_error)?;
+        if let Some(t) = ttl_ms {
+            verifier.ttl_ms = t.max(0.0) as u64;
+        }
+        Ok(RelyingParty { verifier })
     }
 
-    /// Load one model from its ONNX bytes. `name` is the file name, e.g.
-    /// `"blazeface_front_128.onnx"`.
-    #[wasm_bindgen(js_name = loadModel)]
-    pub fn load_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), JsValue> {
-        self.pipeline.load_model(name, bytes).map_err(js_error)
+    /// `{rpId, nonce (hex), expiresAt (ms)}`.
+    #[wasm_bindgen(js_name = issueChallenge)]
+    pub fn issue_challenge(&mut self, now_ms: f64) -> Result<JsValue, JsValue> {
+        let c = self.verifier.issue_challenge(now_ms.max(0.0) as u64).map_err(js_error)?;
+        to_js(&c)
     }
 
-    /// Every face in an RGBA frame: `[{score, box: [x0,y0,x1,y1], keypoints: [[x,y] x6]}]`.
-    pub fn detect(&self, rgba: &[u8], width: u32, height: u32, detector: Option<String>) -> Result<JsValue, JsValue> {
-        let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
-        let kind = parse_detector(detector.as_deref()).map_err(js_error)?;
-        let faces = self.pipeline.detect(&img, kind, crate::detect::MIN_SCORE).map_err(js_error)?;
-        to_js(&faces.iter().map(FaceJs::from).collect::<Vec<_>>())
+    pub fn verify(&mut self, proof: &[u8], public_key: &[u8], reference_bytes: &[u8], now_ms: f64, require_liveness: bool) -> Result<JsValue, JsValue> {
+        let enrolled = Enrolled { public_key: bytes32(public_key, "public key")?, reference: reference_bytes };
+        let p = self.verifier.verify(proof, &enrolled, liveness_policy(require_liveness), now_ms.max(0.0) as u64).map_err(js_error)?;
+        to_js(&Verified { ok: true, rp_id: p.challenge.rp_id, nonce: p.challenge.nonce })
+    }
+}
+
+#[cfg(feature = "inference")]
+pub use engine::FaceEngine;
+
+#[cfg(feature = "inference")]
+mod engine {
+    use super::*;
+    use crate::align::Jitter;
+    use crate::detect::{Detection, DetectorKind};
+    use crate::embed::Embedding;
+    use crate::image::RgbImage;
+    use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions};
+    use crate::liveness::{LivenessLimits, LivenessSession, Observation, Prompt};
+    use crate::protect::face_key::LockParams;
+    use crate::protect::liveness_digest_for;
+    use crate::quality::{Limits, Quality};
+
+    /// Options accepted by `embed`, `template` and `capture` (all optional).
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    struct EmbedOptions {
+        /// "front" (selfie, default) or "back" (ID photo, small faces).
+        detector: Option<String>,
+        /// Mirror fusion (default true).
+        flip: Option<bool>,
+        /// Exactly reference_pipeline.py (strongest anchor, 4-point alignment).
+        reference: bool,
+        /// "single" (default: error on several faces), "central", "strongest".
+        selection: Option<String>,
     }
 
-    /// The 192-d L2-normalised embedding of the one face in an RGBA frame.
-    pub fn embed(&self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<Vec<f32>, JsValue> {
-        let opts: EmbedOptions = from_js(options)?;
-        let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
-        let o = opts.template_options().map_err(js_error)?;
-        let t = self.pipeline.template(&img, &o).map_err(js_error)?;
-        Ok(t.embedding.0.clone())
+    impl EmbedOptions {
+        fn parse(v: JsValue) -> Result<TemplateOptions, JsValue> {
+            let o: EmbedOptions = if v.is_undefined() || v.is_null() { EmbedOptions::default() } else { from_js(v, "options")? };
+            o.template_options().map_err(js_error)
+        }
+
+        fn template_options(&self) -> Result<TemplateOptions, Error> {
+            let mut o = if self.reference { TemplateOptions::reference() } else { TemplateOptions::default() };
+            o.detector = parse_detector(self.detector.as_deref())?;
+            if let Some(f) = self.flip {
+                o.flip = f;
+            }
+            if let Some(s) = &self.selection {
+                o.selection = match s.as_str() {
+                    "single" => Selection::Single,
+                    "central" => Selection::Central,
+                    "strongest" => Selection::Strongest,
+                    other => return Err(Error::InvalidArgument(format!("unknown selection {other:?}"))),
+                };
+            }
+            if self.reference {
+                o.alignment = Alignment::Reference;
+            }
+            Ok(o)
+        }
+    }
+
+    fn parse_detector(d: Option<&str>) -> Result<DetectorKind, Error> {
+        match d {
+            None | Some("front") => Ok(DetectorKind::Front128),
+            Some("back") => Ok(DetectorKind::Back256),
+            Some(other) => Err(Error::InvalidArgument(format!("unknown detector {other:?}"))),
+        }
+    }
+
+    /// A face as JS sees it.
+    #[derive(Serialize)]
+    struct FaceJs {
+        score: f32,
+        #[serde(rename = "box")]
+        bbox: [f32; 4],
+        keypoints: [[f32; 2]; 6],
+    }
+
+    impl From<&Detection> for FaceJs {
+        fn from(d: &Detection) -> Self {
+            FaceJs { score: d.score, bbox: d.bbox, keypoints: d.keypoints }
+        }
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct TemplateJs {
+        face: FaceJs,
+        faces_seen: usize,
+        times: StageTimes,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct EnrollmentJs {
+        #[serde(with = "serde_bytes_js")]
+        reference: Vec<u8>,
+        #[serde(with = "serde_bytes_js")]
+        public_key: Vec<u8>,
+    }
+
+    /// Vec<u8> as a Uint8Array through serde-wasm-bindgen.
+    mod serde_bytes_js {
+        pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(v)
+        }
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Comparison {
+        score: f32,
+        threshold: f32,
+        same_person: bool,
+    }
+
+    /// One live frame kept for enrollment or proof: its template and jittered views.
+    struct Captured {
+        views: Vec<Embedding>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AnalysisJs {
+        faces: Vec<FaceJs>,
+        quality: Quality,
+        ms: f64,
+    }
+
+    /// A liveness run bound to one challenge.
+    struct Liveness {
+        challenge: Challenge,
+        session: LivenessSession,
+    }
+
+    /// The face engine: load models once, then analyse, capture, enroll and prove.
+    #[wasm_bindgen]
+    pub struct FaceEngine {
+        pipeline: FacePipeline,
+        captured: Vec<Captured>,
+        liveness: Option<Liveness>,
+    }
+
+    impl Default for FaceEngine {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// Frames kept at most (older ones are dropped first).
+    const MAX_CAPTURED: usize = 8;
+
+    #[wasm_bindgen]
+    impl FaceEngine {
+        #[wasm_bindgen(constructor)]
+        pub fn new() -> FaceEngine {
+            FaceEngine { pipeline: FacePipeline::default(), captured: vec![], liveness: None }
+        }
+
+        /// Load one model from its ONNX bytes. `name` is the file name, e.g.
+        /// `"blazeface_front_128.onnx"`.
+        #[wasm_bindgen(js_name = loadModel)]
+        pub fn load_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), JsValue> {
+            self.pipeline.load_model(name, bytes).map_err(js_error)
+        }
+
+        /// Every face in an RGBA frame: `[{score, box: [x0,y0,x1,y1], keypoints: [[x,y] x6]}]`.
+        pub fn detect(&self, rgba: &[u8], width: u32, height: u32, detector: Option<String>) -> Result<JsValue, JsValue> {
+            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let kind = parse_detector(detector.as_deref()).map_err(js_error)?;
+            let faces = self.pipeline.detect(&img, kind, crate::detect::MIN_SCORE).map_err(js_error)?;
+            to_js(&faces.iter().map(FaceJs::from).collect::<Vec<_>>())
+        }
+
+        /// Quality of a live frame, cheap enough for every preview frame (no embedding):
+        /// `{faces, quality: {usable, reasons: ["TOO_DARK", ...], measures}, ms}`.
+        pub fn analyze(&self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+            let o = EmbedOptions::parse(options)?;
+            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let a = self.pipeline.analyze(&img, o.detector, &Limits::DEFAULT).map_err(js_error)?;
+            to_js(&AnalysisJs { faces: a.faces.iter().map(FaceJs::from).collect(), quality: a.quality, ms: a.ms })
+        }
+
+        /// Start an active liveness run for the server's challenge; returns the first progress
+        /// (the prompts are chosen by the challenge nonce). Clears earlier captures.
+        #[wasm_bindgen(js_name = startLiveness)]
+        pub fn start_liveness(&mut self, challenge: JsValue) -> Result<JsValue, JsValue> {
+            let challenge: Challenge = from_js(challenge, "challenge")?;
+            let session = LivenessSession::new(&challenge.nonce, LivenessLimits::DEFAULT);
+            let p = session.progress(false);
+            self.captured.clear();
+            self.liveness = Some(Liveness { challenge, session });
+            to_js(&p)
+        }
+
+        /// Feed one camera frame (with its timestamp in ms) to the liveness run. The frame
+        /// that completes "look straight" is captured for `prove`.
+        #[wasm_bindgen(js_name = livenessFrame)]
+        pub fn liveness_frame(&mut self, rgba: &[u8], width: u32, height: u32, time_ms: f64) -> Result<JsValue, JsValue> {
+            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let Some(live) = self.liveness.as_mut() else {
+                return Err(js_error(Error::InvalidArgument("call startLiveness first".into())));
+            };
+            let a = self.pipeline.analyze(&img, DetectorKind::Front128, &Limits::DEFAULT).map_err(js_error)?;
+            let main = a.faces.iter().max_by(|x, y| (x.width() * x.height()).total_cmp(&(y.width() * y.height())));
+            let mut obs = Observation {
+                time_ms,
+                faces: a.faces.len(),
+                yaw_deg: a.quality.measures.yaw_deg,
+                eye_distance_px: a.quality.measures.eye_distance_px,
+                center: main.map(|d| d.center()).unwrap_or_default(),
+                embedding: None,
+            };
+            let mut p = live.session.observe(&obs);
+            if p.needs_embedding {
+                let opts = TemplateOptions::default();
+                if p.current == Some(Prompt::LookStraight) {
+                    let (t, mut views) = self.pipeline.views(&img, &opts, &Jitter::ENROLL).map_err(js_error)?;
+                    views.insert(0, t.embedding.clone());
+                    obs.embedding = Some(t.embedding);
+                    p = live.session.observe(&obs);
+                    if p.passed {
+                        self.captured.push(Captured { views });
+                    }
+                } else {
+                    obs.embedding = Some(self.pipeline.template(&img, &opts).map_err(js_error)?.embedding);
+                    p = live.session.observe(&obs);
+                }
+            }
+            to_js(&p)
+        }
+
+        pub fn embed(&self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<Vec<f32>, JsValue> {
+            let o = EmbedOptions::parse(options)?;
+            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let t = self.pipeline.template(&img, &o).map_err(js_error)?;
+            Ok(t.embedding.0.clone())
+        }
+
+        /// Run the pipeline and report the face and per-stage milliseconds (no embedding out).
+        pub fn template(&self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+            let o = EmbedOptions::parse(options)?;
+            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let t = self.pipeline.template(&img, &o).map_err(js_error)?;
+            to_js(&TemplateJs { face: FaceJs::from(&t.detection), faces_seen: t.faces_seen, times: t.times })
+        }
+
+        /// Cosine score and decision between the faces of two images (ID photo vs selfie: pass
+        /// `{detector: "back"}` as `optionsA` for a document photo).
+        pub fn compare(&self, rgba_a: &[u8], width_a: u32, height_a: u32, options_a: JsValue, rgba_b: &[u8], width_b: u32, height_b: u32, options_b: JsValue) -> Result<JsValue, JsValue> {
+            let (oa, ob) = (EmbedOptions::parse(options_a)?, EmbedOptions::parse(options_b)?);
+            let a = RgbImage::from_rgba(rgba_a, width_a, height_a).map_err(js_error)?;
+            let b = RgbImage::from_rgba(rgba_b, width_b, height_b).map_err(js_error)?;
+            let ta = self.pipeline.template(&a, &oa).map_err(js_error)?;
+            let tb = self.pipeline.template(&b, &ob).map_err(js_error)?;
+            let score = ta.embedding.cosine(&tb.embedding);
+            let threshold = crate::DEFAULT_COSINE_THRESHOLD;
+            to_js(&Comparison { score, threshold, same_person: score > threshold })
+        }
+
+        /// Keep the face of this frame (exactly one face) for `enroll` / `prove`.
+        pub fn capture(&mut self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+            let o = EmbedOptions::parse(options)?;
+            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let (t, mut views) = self.pipeline.views(&img, &o, &Jitter::ENROLL).map_err(js_error)?;
+            views.insert(0, t.embedding.clone());
+            if self.captured.len() == MAX_CAPTURED {
+                self.captured.remove(0);
+            }
+            self.captured.push(Captured { views });
+            to_js(&TemplateJs { face: FaceJs::from(&t.detection), faces_seen: t.faces_seen, times: t.times })
+        }
+
+        /// Number of frames captured so far.
+        #[wasm_bindgen(getter, js_name = capturedFrames)]
+        pub fn captured_frames(&self) -> usize {
+            self.captured.len()
+        }
+
+        /// Forget the captured faces (wipes them).
+        #[wasm_bindgen(js_name = clearCaptures)]
+        pub fn clear_captures(&mut self) {
+            self.captured.clear();
+        }
+
+        fn captured_views(&self) -> Result<Vec<Embedding>, JsValue> {
+            if self.captured.is_empty() {
+                return Err(js_error(Error::InvalidArgument("capture at least one frame first".into())));
+            }
+            Ok(self.captured.iter().flat_map(|c| c.views.iter().cloned()).collect())
+        }
+
+        /// Enroll the captured faces: `{reference: Uint8Array, publicKey: Uint8Array}` for the
+        /// server. Clears the captures.
+        pub fn enroll(&mut self, device_secret: &[u8], rp_id: &str, epoch: u32) -> Result<JsValue, JsValue> {
+            let secret = DeviceSecret::from_bytes(device_secret).map_err(js_error)?;
+            let views = self.captured_views()?;
+            let e = crate::protect::enroll(&secret, rp_id, epoch, &views, LockParams::DEFAULT).map_err(js_error)?;
+            self.captured.clear();
+            to_js(&EnrollmentJs { reference: e.reference, public_key: e.public_key.to_vec() })
+        }
+
+        /// Answer the server's challenge with the captured live faces: the proof bytes. The
+        /// outcome of the liveness run for this challenge (if any) is signed in. Clears the
+        /// captures and the liveness run.
+        pub fn prove(&mut self, device_secret: &[u8], reference_bytes: &[u8], challenge: JsValue) -> Result<Vec<u8>, JsValue> {
+            let secret = DeviceSecret::from_bytes(device_secret).map_err(js_error)?;
+            let ch: Challenge = from_js(challenge, "challenge")?;
+            let live = match self.liveness.take() {
+                Some(l) if l.challenge == ch => liveness_digest_for(&ch, l.session.passed()),
+                _ => [0u8; 32], // no liveness run for this challenge
+            };
+            let views = self.captured_views()?;
+            let r = crate::protect::prove(&secret, reference_bytes, &ch, &views, live);
+            self.captured.clear();
+            Ok(r.map_err(js_error)?.to_bytes())
+        }
     }
 }

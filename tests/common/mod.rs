@@ -24,3 +24,70 @@ pub fn side_by_side(a: &faceproof::image::RgbImage, b: &faceproof::image::RgbIma
     }
     out
 }
+
+/// Synthetic degradations of a photo, for the quality tests.
+pub mod degrade {
+    use faceproof::geometry::{warp, Affine};
+    use faceproof::image::RgbImage;
+
+    /// `v -> gain * v + offset`, clamped to 0..=255.
+    pub fn levels(img: &RgbImage, gain: f32, offset: f32) -> RgbImage {
+        let mut out = img.clone();
+        out.data.iter_mut().for_each(|v| *v = (*v * gain + offset).clamp(0.0, 255.0));
+        out
+    }
+
+    /// Box blur of the given radius (three passes approximate a Gaussian).
+    pub fn blur(img: &RgbImage, radius: usize) -> RgbImage {
+        let mut out = img.clone();
+        let (w, h) = (img.width as usize, img.height as usize);
+        for _ in 0..3 {
+            for (len, stride, count, step) in [(w, 3, h, w * 3), (h, w * 3, w, 3)] {
+                let src = out.data.clone();
+                for line in 0..count {
+                    for c in 0..3 {
+                        let at = |i: usize| src[line * step + i * stride + c];
+                        let mut acc = 0.0;
+                        let mut n = 0.0;
+                        for i in 0..len.min(radius + 1) {
+                            acc += at(i);
+                            n += 1.0;
+                        }
+                        for i in 0..len {
+                            out.data[line * step + i * stride + c] = acc / n;
+                            if i + radius + 1 < len {
+                                acc += at(i + radius + 1);
+                                n += 1.0;
+                            }
+                            if i >= radius {
+                                acc -= at(i - radius);
+                                n -= 1.0;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Resize by `s` (bilinear).
+    pub fn scale(img: &RgbImage, s: f64) -> RgbImage {
+        let (w, h) = (((img.width as f64) * s).round().max(1.0) as u32, ((img.height as f64) * s).round().max(1.0) as u32);
+        warp(img, &Affine([1.0 / s, 0.0, 0.5 / s - 0.5, 0.0, 1.0 / s, 0.5 / s - 0.5]), w, h)
+    }
+
+    /// Rotate by `deg` about the image centre, same size (corners go black).
+    pub fn rotate(img: &RgbImage, deg: f64) -> RgbImage {
+        let (s, c) = deg.to_radians().sin_cos();
+        let (cx, cy) = (img.width as f64 / 2.0, img.height as f64 / 2.0);
+        // dst -> src: rotate by -deg about the centre
+        let inv = Affine([c, s, cx - c * cx - s * cy, -s, c, cy + s * cx - c * cy]);
+        warp(img, &inv, img.width, img.height)
+    }
+
+    /// Keep the rectangle [x0, x1) x [y0, y1).
+    pub fn crop(img: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> RgbImage {
+        warp(img, &Affine([1.0, 0.0, x0 as f64, 0.0, 1.0, y0 as f64]), x1 - x0, y1 - y0)
+    }
+}

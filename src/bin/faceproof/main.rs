@@ -21,7 +21,7 @@ use std::process::ExitCode;
 /// Default decision threshold on the cosine score, chosen on lfw-dev (see README).
 const DEFAULT_THRESHOLD: f64 = faceproof::DEFAULT_COSINE_THRESHOLD as f64;
 
-struct Args {
+pub(crate) struct Args {
     positional: Vec<String>,
     flags: HashMap<String, Option<String>>,
 }
@@ -45,22 +45,22 @@ impl Args {
         }
         Ok(Args { positional, flags })
     }
-    fn has(&self, f: &str) -> bool {
+    pub(crate) fn has(&self, f: &str) -> bool {
         self.flags.contains_key(f)
     }
-    fn value(&self, f: &str) -> Option<&str> {
+    pub(crate) fn value(&self, f: &str) -> Option<&str> {
         self.flags.get(f).and_then(|v| v.as_deref())
     }
 }
 
-fn models_dir(args: &Args) -> PathBuf {
+pub(crate) fn models_dir(args: &Args) -> PathBuf {
     args.value("models")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("FACEPROOF_MODELS").map(PathBuf::from))
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
 }
 
-fn options(args: &Args) -> TemplateOptions {
+pub(crate) fn options(args: &Args) -> TemplateOptions {
     let mut o = if args.has("reference") { TemplateOptions::reference() } else { TemplateOptions::default() };
     if args.has("no-flip") {
         o.flip = false;
@@ -97,7 +97,7 @@ fn usage() -> ExitCode {
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     let Some(cmd) = raw.next() else { return usage() };
-    let args = match Args::parse(raw, &["models", "threshold", "pairs", "images", "limit", "selection", "detector"]) {
+    let args = match Args::parse(raw, &["models", "threshold", "pairs", "images", "limit", "selection", "detector", "cache", "draws"]) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -163,14 +163,14 @@ fn cmd_compare(args: &Args) -> Result<(), Error> {
     Ok(())
 }
 
-struct PairRow {
-    fold: u32,
-    same: bool,
-    a: String,
-    b: String,
+pub(crate) struct PairRow {
+    pub(crate) fold: u32,
+    pub(crate) same: bool,
+    pub(crate) a: String,
+    pub(crate) b: String,
 }
 
-fn read_pairs(path: &str) -> Result<Vec<PairRow>, Error> {
+pub(crate) fn read_pairs(path: &str) -> Result<Vec<PairRow>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidArgument(format!("{path}: {e}")))?;
     let mut rows = vec![];
     for (n, line) in text.lines().enumerate() {
@@ -197,12 +197,12 @@ fn read_pairs(path: &str) -> Result<Vec<PairRow>, Error> {
 
 /// How one evaluation image was handled: `fallback` is set when no face passed the
 /// detector threshold and the strongest anchor was used instead.
-struct EvalImage {
-    template: Template,
-    fallback: bool,
+pub(crate) struct EvalImage {
+    pub(crate) template: Template,
+    pub(crate) fallback: bool,
 }
 
-fn template_for_eval(p: &FacePipeline, img: &RgbImage, o: &TemplateOptions) -> Result<EvalImage, Error> {
+pub(crate) fn template_for_eval(p: &FacePipeline, img: &RgbImage, o: &TemplateOptions) -> Result<EvalImage, Error> {
     let mut o = *o;
     if o.selection == Selection::Single {
         o.selection = Selection::Central; // LFW protocol: the subject is the central face
@@ -222,6 +222,9 @@ fn template_for_eval(p: &FacePipeline, img: &RgbImage, o: &TemplateOptions) -> R
 }
 
 fn cmd_eval(args: &Args) -> Result<(), Error> {
+    if args.has("protected") {
+        return protected_eval::run(args);
+    }
     let pairs_path = args.value("pairs").ok_or(Error::InvalidArgument("--pairs is required".into()))?;
     let images = PathBuf::from(args.value("images").ok_or(Error::InvalidArgument("--images is required".into()))?);
     let mut rows = read_pairs(pairs_path)?;
@@ -300,3 +303,5 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
     }
     Ok(())
 }
+
+mod protected_eval;

@@ -1,0 +1,103 @@
+// One page, one run: faceproof (wasm, 1 thread, SIMD) and onnxruntime-web (wasm EP, 1 thread,
+// SIMD) on the same models and inputs. Results go to window.__bench for bench/run.mjs.
+const params = new URLSearchParams(location.search);
+const RUNS = Number(params.get('runs') || 50);
+const IMAGE = params.get('image') || '/tests/data/portraits/obama.jpg';
+
+const t0 = performance.now();
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const p95 = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))]; };
+const stats = (a) => ({ median: median(a), p95: p95(a), runs: a.length });
+
+async function imageData(url) {
+  const img = new Image();
+  img.src = url;
+  await img.decode();
+  const c = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+  const ctx = c.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  return ctx.getImageData(0, 0, c.width, c.height);
+}
+
+const MODELS = ['blazeface_front_128.onnx', 'facemesh_468.onnx', 'mobilefacenet_192.onnx'];
+
+async function faceproof(frame) {
+  const tStart = performance.now();
+  const wasm = await import('/pkg/faceproof_wasm.js');
+  const exports = await wasm.default();
+  const tWasm = performance.now();
+  const bytes = await Promise.all(MODELS.map(async (m) => new Uint8Array(await (await fetch(`/pkg/models/${m}`)).arrayBuffer())));
+  const tFetch = performance.now();
+  const engine = new wasm.FaceEngine();
+  MODELS.forEach((m, i) => engine.loadModel(m, bytes[i]));
+  const tLoad = performance.now();
+  const rgba = new Uint8Array(frame.data.buffer);
+  const first = engine.embed(rgba, frame.width, frame.height, undefined);
+  const tFirst = performance.now();
+  const stages = { detect: [], landmarks: [], align: [], embed: [], total: [] };
+  for (let i = 0; i < RUNS; i++) {
+    const a = performance.now();
+    const r = engine.template(rgba, frame.width, frame.height, undefined);
+    const b = performance.now();
+    for (const k of ['detect', 'landmarks', 'align', 'embed']) stages[k].push(r.times[k]);
+    stages.total.push(b - a);
+  }
+  return {
+    coldStart: { wasmMs: tWasm - tStart, fetchModelsMs: tFetch - tWasm, loadModelsMs: tLoad - tFetch, firstEmbeddingMs: tFirst - tLoad, totalMs: tFirst - t0 },
+    stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v)])),
+    memoryBytes: exports.memory.buffer.byteLength,
+    embeddingLength: first.length,
+  };
+}
+
+async function onnxruntime() {
+  const tStart = performance.now();
+  const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.simd = true;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
+  const opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+  const sessions = {};
+  for (const m of MODELS) sessions[m] = await ort.InferenceSession.create(`/pkg/models/${m}`, opts);
+  const tLoad = performance.now();
+  // same shapes as faceproof's stages: detector 1x128x128x3, mesh 1x192x192x3, embedder 2x112x112x3 (flip pair)
+  const input = (shape, v) => new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b)).fill(v), shape);
+  const feeds = {
+    'blazeface_front_128.onnx': { 'input:0': input([1, 128, 128, 3], 0.1) },
+    'facemesh_468.onnx': { input_1: input([1, 192, 192, 3], 0.5) },
+    'mobilefacenet_192.onnx': { input: input([2, 112, 112, 3], 0.1) },
+  };
+  await sessions['mobilefacenet_192.onnx'].run(feeds['mobilefacenet_192.onnx']);
+  const tFirst = performance.now();
+  const out = {};
+  for (const m of MODELS) {
+    const times = [];
+    for (let i = 0; i < RUNS; i++) {
+      const a = performance.now();
+      await sessions[m].run(feeds[m]);
+      times.push(performance.now() - a);
+    }
+    out[m] = stats(times);
+  }
+  return { coldStart: { loadMs: tLoad - tStart, firstEmbeddingMs: tFirst - tLoad }, models: out };
+}
+
+(async () => {
+  try {
+    const frame = await imageData(IMAGE);
+    const fp = await faceproof(frame);
+    const ort = await onnxruntime();
+    const ours = fp.stages;
+    const ratio = {
+      detect: ours.detect.median / ort.models['blazeface_front_128.onnx'].median,
+      landmarks: ours.landmarks.median / ort.models['facemesh_468.onnx'].median,
+      embed: ours.embed.median / ort.models['mobilefacenet_192.onnx'].median,
+      total: ours.total.median / (ort.models['blazeface_front_128.onnx'].median + ort.models['facemesh_468.onnx'].median + ort.models['mobilefacenet_192.onnx'].median),
+    };
+    window.__bench = { ok: true, runs: RUNS, image: IMAGE, userAgent: navigator.userAgent, crossOriginIsolated, faceproof: fp, onnxruntime: ort, ratio };
+  } catch (e) {
+    window.__bench = { ok: false, error: String(e && e.stack || e) };
+  }
+  document.getElementById('out').textContent = JSON.stringify(window.__bench, null, 2);
+})();

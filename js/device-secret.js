@@ -1,0 +1,53 @@
+// Where the device secret lives: IndexedDB, wrapped by a non-extractable AES-GCM key
+// (WebCrypto), so that script reading the database gets ciphertext only. One record per
+// relying party id.
+
+const DB = 'faceproof';
+const STORE = 'secrets';
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function tx(db, mode, fn) {
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(STORE, mode);
+    const req = fn(t.objectStore(STORE));
+    t.oncomplete = () => resolve(req && req.result);
+    t.onerror = () => reject(t.error);
+  });
+}
+
+export class DeviceSecretStore {
+  /** Read the secret for `rpId`, or undefined. */
+  static async get(rpId) {
+    const db = await open();
+    const rec = await tx(db, 'readonly', (s) => s.get(rpId));
+    db.close();
+    if (!rec) return undefined;
+    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: rec.iv }, rec.key, rec.wrapped);
+    return new Uint8Array(plain);
+  }
+
+  /** Store (replace) the secret for `rpId`. */
+  static async put(rpId, secret) {
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const wrapped = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, secret);
+    const db = await open();
+    await tx(db, 'readwrite', (s) => s.put({ key, iv, wrapped }, rpId));
+    db.close();
+  }
+
+  /** Forget the secret (revocation on this device). */
+  static async delete(rpId) {
+    const db = await open();
+    await tx(db, 'readwrite', (s) => s.delete(rpId));
+    db.close();
+  }
+}

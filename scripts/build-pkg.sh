@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Build the npm package into pkg/ (not committed):
+#   browser: wasm (SIMD, inference) + JS API (index.js, worker.js) + TypeScript types + models
+#   node:    the relying-party verifier (no inference) under pkg/node/, entry verifier.cjs
+# Usage: scripts/build-pkg.sh [--dev]   (--dev skips wasm-opt for a faster build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+OPT=()
+[ "${1:-}" = "--dev" ] && OPT=(--no-opt)
+
+rm -rf pkg
+wasm-pack build --release --target web --out-dir pkg --out-name faceproof_wasm --no-pack "${OPT[@]}" \
+  -- --no-default-features --features inference
+wasm-pack build --release --target nodejs --out-dir pkg/node --out-name faceproof_verifier --no-pack "${OPT[@]}" \
+  -- --no-default-features
+rm -f pkg/.gitignore pkg/node/.gitignore pkg/README.md pkg/node/README.md pkg/node/package.json
+cp js/index.js js/index.d.ts js/worker.js js/device-secret.js js/verifier.cjs js/verifier.d.ts js/package.json pkg/
+mkdir -p pkg/models
+cp models/*.onnx models/LICENSE* pkg/models/
+cp models/SOURCES.md pkg/LICENSES.md
+cp README.md pkg/README.md
+echo "pkg/ built: $(du -sh pkg | cut -f1)"

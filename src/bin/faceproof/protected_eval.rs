@@ -1,0 +1,304 @@
+//! `faceproof eval --protected`: the protected scheme on a pairs protocol.
+//!
+//! Per pair (A, B): A enrolls with its photo's views (the face, its mirror, small shifts,
+//! scalings and rotations: standing in for several camera frames), B is the live probe.
+//! Each pair gets its own device secret, so its own transform and lock keys.
+
+use super::{models_dir, options, read_pairs, template_for_eval, Args};
+use faceproof::align::Jitter;
+use faceproof::detect::DetectorKind;
+use faceproof::embed::Embedding;
+use faceproof::eval::protected::*;
+use faceproof::eval::ScoredPair;
+use faceproof::image::RgbImage;
+use faceproof::pipeline::{FacePipeline, TemplateOptions};
+use faceproof::protect::face_key::LockParams;
+use faceproof::protect::keys::Keys;
+use faceproof::protect::transform::Transform;
+use faceproof::Error;
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+pub fn run(args: &Args) -> Result<(), Error> {
+    let pairs_path = args.value("pairs").ok_or(Error::InvalidArgument("--pairs is required".into()))?;
+    let dir = PathBuf::from(args.value("images").ok_or(Error::InvalidArgument("--images is required".into()))?);
+    let rows = read_pairs(pairs_path)?;
+    let mut names: Vec<String> = rows.iter().flat_map(|r| [r.a.clone(), r.b.clone()]).collect();
+    names.sort();
+    names.dedup();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let pairs: Vec<PairIdx> = rows.iter().map(|r| PairIdx { fold: r.fold, same: r.same, a: index[r.a.as_str()], b: index[r.b.as_str()] }).collect();
+    let quiet = args.has("json");
+
+    let t0 = faceproof::clock::now_ms();
+    let images = load_or_compute_views(args, &dir, &names, quiet)?;
+    let views_s = (faceproof::clock::now_ms() - t0) / 1000.0;
+
+    // Unprotected reference point: cosine of the flip-fused templates.
+    let scored: Vec<ScoredPair> = pairs
+        .iter()
+        .map(|p| ScoredPair { fold: p.fold, same: p.same, score: images[p.a].probe[0].cosine(&images[p.b].probe[0]) as f64 })
+        .collect();
+
+    // Trade-off curve (simulated locks: the same bits and layouts as the real ones), mean
+    // over several random lock layouts per pair.
+    let draws: usize = args.value("draws").and_then(|d| d.parse().ok()).unwrap_or(4);
+    let grid = Grid {
+        codes: vec![(512, 128), (512, 192), (1024, 192), (1024, 256), (1024, 384)],
+        ks: vec![28, 32, 36, 40, 44, 48],
+        locks: vec![256, 1024],
+        modes: vec![ProbeMode::Single, ProbeMode::Views],
+    };
+    let points = grid.points();
+    let decisions = sweep(&images, &pairs, &grid, draws);
+    let curve: Vec<CurvePoint> = points
+        .iter()
+        .zip(&decisions)
+        .map(|((p, mode), d)| {
+            let (tar, far, fa) = mean_rates(&pairs, d, |_| true);
+            CurvePoint { n_bits: p.n_bits, reliable: p.reliable, k: p.k, locks: p.locks, probes: *mode, tar, far, false_accepts: fa }
+        })
+        .collect();
+    let (cv_tar, cv_far, chosen) = cross_validate(&pairs, &decisions, 1e-3);
+    let (cv_tar_strict, cv_far_strict, chosen_strict) = cross_validate(&pairs, &decisions, 5e-4);
+    if args.has("sweep-only") {
+        let pick = |c: &[usize]| c.iter().map(|&g| format!("{:?}", points[g])).collect::<Vec<_>>();
+        println!("{}", json!({"cv": [cv_tar, cv_far, pick(&chosen)], "cv_strict": [cv_tar_strict, cv_far_strict, pick(&chosen_strict)], "curve": curve}));
+        return Ok(());
+    }
+
+    // The shipped parameters, with the real construction.
+    let params = LockParams::DEFAULT;
+    let mode = ProbeMode::Views;
+    let real = real_run(&images, &pairs, params, mode);
+    let (tar, far, fa) = rates(&pairs, &real.accept, |_| true);
+    let unprotected = unprotected_tar_at(&scored, far);
+
+    // Unlinkability across keys, and renewability.
+    let (dsys_value, renew) = linkability(&images, &pairs, params.n_bits as usize);
+    let attack = attacker(&images, &pairs, params, mode, &names);
+    let dict_bits = if attack.dictionary_rate > 0.0 { -(attack.dictionary_rate.log2()) } else { f64::INFINITY };
+    let attack_bits = attack.guess_bits.min(dict_bits);
+    // the sweep's simulation must agree with the real construction at the shipped parameters
+    let sim_agreement = points.iter().position(|g| *g == (params, mode)).map(|g| {
+        let mismatches = decisions[g][0].iter().zip(&real.accept).filter(|(a, b)| a != b).count();
+        json!({"pairs_decided_differently_by_simulation_draw_0": mismatches})
+    });
+
+    let out = json!({
+        "pairs": pairs.len(),
+        "params": {"n_bits": params.n_bits, "reliable": params.reliable, "k": params.k, "locks": params.locks, "probes": mode},
+        "protected_tar": tar,
+        "protected_far": far,
+        "protected_false_accepts": fa,
+        "unprotected_tar_at_same_far": unprotected,
+        "cross_validation": {
+            "selection": "per held-out fold: highest mean TAR on the other folds among grid points whose mean FAR there is at most the limit",
+            "train_far_limit_1e-3": {"tar": cv_tar, "far": cv_far, "chosen": chosen.iter().map(|&g| &curve[g]).collect::<Vec<_>>()},
+            "train_far_limit_5e-4": {"tar": cv_tar_strict, "far": cv_far_strict, "chosen": chosen_strict.iter().map(|&g| &curve[g]).collect::<Vec<_>>()},
+        },
+        "dsys": dsys_value,
+        "renewability": renew,
+        "attack_bits": attack_bits,
+        "attack": {
+            "lock_bits_degrees_of_freedom": attack.lock_dof,
+            "lock_bits_disagreement": attack.lock_p,
+            "guess_bits": attack.guess_bits,
+            "dictionary_references": attack.references,
+            "dictionary_probes": attack.tried,
+            "dictionary_open_rate": attack.dictionary_rate,
+            "dictionary_bits": dict_bits,
+        },
+        "simulation_check": sim_agreement,
+        "enroll_ms": real.enroll_ms,
+        "verify_ms": real.verify_ms,
+        "views_seconds": views_s,
+        "curve": curve,
+    });
+    if quiet {
+        println!("{out}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// D<->sys between codes under two different keys, and the renewability check.
+fn linkability(images: &[ImageViews], pairs: &[PairIdx], n: usize) -> (f64, serde_json::Value) {
+    let (mut mated, mut nonmated) = (vec![], vec![]);
+    let (mut same_face_two_keys, mut two_people_one_key) = (vec![], vec![]);
+    for (i, p) in pairs.iter().enumerate() {
+        let k1 = Keys::derive(&pair_secret(i, "link-1"), "lfw.eval", 1).expect("keys");
+        let k2 = Keys::derive(&pair_secret(i, "link-2"), "lfw.eval", 1).expect("keys");
+        let (t1, t2) = (Transform::new(&k1.transform, n), Transform::new(&k2.transform, n));
+        let (a, b) = (&images[p.a].probe[0], &images[p.b].probe[0]);
+        let s = code_similarity(&t1.project(a), &t2.project(b));
+        if p.same { mated.push(s) } else { nonmated.push(s) }
+        same_face_two_keys.push(code_similarity(&t1.project(a), &t2.project(a)));
+        if !p.same {
+            two_people_one_key.push(code_similarity(&t1.project(a), &t1.project(b)));
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let renew = json!({
+        "same_face_two_keys_mean_similarity": mean(&same_face_two_keys),
+        "two_people_same_key_mean_similarity": mean(&two_people_one_key),
+        "same_face_two_keys_max_similarity": same_face_two_keys.iter().cloned().fold(0.0, f64::max),
+    });
+    (dsys(&mated, &nonmated), renew)
+}
+
+struct Attack {
+    lock_dof: f64,
+    lock_p: f64,
+    guess_bits: f64,
+    references: usize,
+    tried: usize,
+    dictionary_rate: f64,
+}
+
+/// Attacker holding the device secret and the reference (so the transform, the reliable
+/// positions and every lock's positions):
+/// * guessing: the k bits of a lock across different people behave like `N` independent
+///   bits that disagree with probability `p` (Daugman's degrees of freedom, measured on the
+///   locks' own bits over impostor pairs); one guess succeeds with `(1-p)^N`, i.e.
+///   `-N log2(1-p)` bits of work per lock (the attacker may pick any lock).
+/// * dictionary: real faces of other people (every view) tried against 100 references of
+///   distinct people; work = -log2(open rate).
+fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: ProbeMode, names: &[String]) -> Attack {
+    use faceproof::protect::face_key::{lock_positions, select_reliable};
+    let person = |i: usize| names[i].split('/').next().unwrap_or("").to_string();
+    let n = params.n_bits as usize;
+    let mut fractions = vec![];
+    for (i, p) in pairs.iter().enumerate().filter(|(_, p)| !p.same) {
+        let keys = Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("keys");
+        let t = Transform::new(&keys.transform, n);
+        let enroll = project(&t, &images[p.a].enroll);
+        let (reliable, values) = select_reliable(&enroll, params.reliable as usize).expect("views");
+        let enrolled: HashMap<u16, bool> = reliable.iter().copied().zip(values).collect();
+        let probe = t.project(&images[p.b].probe[0]);
+        for j in 0..8 {
+            let pos = lock_positions(&keys.lock, j, &reliable, params.k as usize);
+            let diff = pos.iter().filter(|&&q| probe.bit(q as usize) != enrolled[&q]).count();
+            fractions.push(diff as f64 / pos.len() as f64);
+        }
+    }
+    let lock_dof = degrees_of_freedom(&fractions);
+    let lock_p = fractions.iter().sum::<f64>() / fractions.len().max(1) as f64;
+    let guess_bits = -lock_dof * (1.0 - lock_p).log2();
+    let mut enrolled_people = vec![];
+    let (mut tried, mut opened) = (0usize, 0usize);
+    for (i, p) in pairs.iter().enumerate() {
+        let who = person(p.a);
+        if enrolled_people.contains(&who) || enrolled_people.len() >= 100 {
+            continue;
+        }
+        enrolled_people.push(who.clone());
+        let keys = Keys::derive(&pair_secret(i, "dictionary"), "lfw.eval", 1).expect("keys");
+        let t = Transform::new(&keys.transform, n);
+        let sim = simulate_lock(&project(&t, &images[p.a].enroll), params, &keys.lock);
+        for (j, img) in images.iter().enumerate() {
+            if person(j) == who {
+                continue;
+            }
+            tried += 1;
+            let probes = match mode {
+                ProbeMode::Single => &img.probe[..1],
+                ProbeMode::Views => &img.probe[..],
+            };
+            if simulate_open(&sim, &project(&t, probes)) {
+                opened += 1;
+            }
+        }
+    }
+    Attack { lock_dof, lock_p, guess_bits, references: enrolled_people.len(), tried, dictionary_rate: opened as f64 / tried.max(1) as f64 }
+}
+
+fn load_or_compute_views(args: &Args, dir: &Path, names: &[String], quiet: bool) -> Result<Vec<ImageViews>, Error> {
+    let cache = args.value("cache").map(PathBuf::from);
+    if let Some(c) = &cache {
+        if let Ok(v) = read_cache(c, names) {
+            return Ok(v);
+        }
+    }
+    let p = FacePipeline::from_dir(models_dir(args))?;
+    let o = if args.value("detector").is_some() { options(args) } else { TemplateOptions { detector: DetectorKind::Back256, ..options(args) } };
+    let mut out = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let img = RgbImage::open(dir.join(name))?;
+        // the face the unprotected evaluation uses (central face, fallback counted there)
+        let chosen = template_for_eval(&p, &img, &o)?;
+        let (t, views) = p.views_for(&img, chosen.template.detection.clone(), &o, &Jitter::ENROLL)?;
+        let mut enroll = views.clone();
+        enroll.push(t.embedding.clone());
+        let mut probe = vec![t.embedding.clone()];
+        probe.extend(views);
+        out.push(ImageViews { enroll, probe });
+        if !quiet && (i + 1) % 500 == 0 {
+            eprintln!("  views: {} / {} images", i + 1, names.len());
+        }
+    }
+    if let Some(c) = &cache {
+        write_cache(c, names, &out).map_err(|e| Error::InvalidArgument(format!("cache: {e}")))?;
+    }
+    Ok(out)
+}
+
+fn write_cache(path: &Path, names: &[String], images: &[ImageViews]) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    f.write_all(&(names.len() as u32).to_le_bytes())?;
+    for (n, v) in names.iter().zip(images) {
+        f.write_all(&(n.len() as u32).to_le_bytes())?;
+        f.write_all(n.as_bytes())?;
+        for set in [&v.enroll, &v.probe] {
+            f.write_all(&(set.len() as u32).to_le_bytes())?;
+            for e in set.iter() {
+                for x in &e.0 {
+                    f.write_all(&x.to_le_bytes())?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_cache(path: &Path, names: &[String]) -> std::io::Result<Vec<ImageViews>> {
+    let mut buf = vec![];
+    std::fs::File::open(path)?.read_to_end(&mut buf)?;
+    let mut pos = 0;
+    let mut u32_at = |buf: &[u8]| -> std::io::Result<u32> {
+        let v = buf.get(pos..pos + 4).ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        pos += 4;
+        Ok(u32::from_le_bytes([v[0], v[1], v[2], v[3]]))
+    };
+    let count = u32_at(&buf)? as usize;
+    let _ = count;
+    let mut out = vec![];
+    let mut p = 4;
+    for name in names {
+        let len = u32::from_le_bytes(buf[p..p + 4].try_into().map_err(|_| std::io::ErrorKind::InvalidData)?) as usize;
+        p += 4;
+        if &buf[p..p + len] != name.as_bytes() {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
+        p += len;
+        let mut sets = vec![];
+        for _ in 0..2 {
+            let k = u32::from_le_bytes(buf[p..p + 4].try_into().map_err(|_| std::io::ErrorKind::InvalidData)?) as usize;
+            p += 4;
+            let mut set = vec![];
+            for _ in 0..k {
+                let v: Vec<f32> = buf[p..p + 192 * 4].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                p += 192 * 4;
+                set.push(Embedding(v));
+            }
+            sets.push(set);
+        }
+        let probe = sets.pop().unwrap_or_default();
+        let enroll = sets.pop().unwrap_or_default();
+        out.push(ImageViews { enroll, probe });
+    }
+    Ok(out)
+}

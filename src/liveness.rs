@@ -1,0 +1,256 @@
+//! Active liveness bound to the server's challenge.
+//!
+//! The challenge nonce picks a short prompt sequence (so the server knows what was asked);
+//! [`LivenessSession`] checks each prompt from per-frame pose measurements, within time
+//! limits, and checks that the same face is present throughout (one face per frame, no jump
+//! of position, embedding similarity at every completed prompt). Its outcome becomes the
+//! liveness digest signed into the proof ([`crate::protect::liveness_digest_for`]).
+//!
+//! What it can and cannot stop is in the README ("Liveness: limits").
+
+use crate::embed::Embedding;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// One thing the user is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[repr(u8)]
+pub enum Prompt {
+    /// Turn the head to the user's left (the face turns towards image-right in an unmirrored frame).
+    TurnLeft = 1,
+    TurnRight = 2,
+    ComeCloser = 3,
+    LookStraight = 4,
+}
+
+/// Number of prompts per session.
+pub const PROMPTS: usize = 3;
+
+/// The prompt sequence for a nonce: deterministic, so the server knows what was asked.
+/// Two different movements, then looking straight at the camera (the frame for the template).
+pub fn prompts_for(nonce: &[u8; 32]) -> Vec<Prompt> {
+    let h: [u8; 32] = Sha256::new().chain_update(b"faceproof/prompts/v1").chain_update(nonce).finalize().into();
+    let moves = [Prompt::TurnLeft, Prompt::TurnRight, Prompt::ComeCloser];
+    let first = moves[h[0] as usize % 3];
+    let rest: Vec<Prompt> = moves.iter().copied().filter(|&m| m != first).collect();
+    let second = rest[h[1] as usize % 2];
+    vec![first, second, Prompt::LookStraight]
+}
+
+/// Limits of a session.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LivenessLimits {
+    /// Yaw (degrees) a turn must reach.
+    pub turn_deg: f32,
+    /// Yaw within which the face counts as straight.
+    pub straight_deg: f32,
+    /// Growth of the eye distance for "come closer".
+    pub closer_ratio: f32,
+    /// Time allowed for each prompt, and for the whole session (ms).
+    pub prompt_ms: f64,
+    pub session_ms: f64,
+    /// Largest jump of the face centre between consecutive frames, in eye distances.
+    pub max_jump: f32,
+    /// Lowest cosine between the embedding at each completed prompt and the first one.
+    pub min_same_face: f32,
+}
+
+impl LivenessLimits {
+    pub const DEFAULT: LivenessLimits = LivenessLimits {
+        turn_deg: 12.0,
+        straight_deg: 8.0,
+        closer_ratio: 1.25,
+        prompt_ms: 6000.0,
+        session_ms: 20000.0,
+        max_jump: 1.5,
+        min_same_face: 0.4,
+    };
+}
+
+/// What one frame showed (from [`crate::pipeline::FacePipeline::analyze`]).
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub time_ms: f64,
+    pub faces: usize,
+    pub yaw_deg: f32,
+    pub eye_distance_px: f32,
+    pub center: [f32; 2],
+    /// Present on frames where a prompt may complete (the caller embeds those).
+    pub embedding: Option<Embedding>,
+}
+
+/// Why a session failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Failure {
+    NoFace,
+    MultipleFaces,
+    /// The face jumped or changed identity between frames.
+    FaceChanged,
+    PromptTimeout,
+    SessionTimeout,
+    /// The opposite movement was made (e.g. right when asked left).
+    WrongMovement,
+    /// Frames must arrive in time order.
+    BadTimestamps,
+}
+
+/// The state after a frame.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub prompts: Vec<Prompt>,
+    /// Index of the current prompt (== prompts.len() when done).
+    pub step: usize,
+    pub current: Option<Prompt>,
+    pub done: bool,
+    pub passed: bool,
+    pub failure: Option<Failure>,
+    /// True when the caller should embed this frame and call `observe` again with it (the
+    /// first frame, and frames where a prompt's condition is met: same-face checks).
+    pub needs_embedding: bool,
+}
+
+/// A liveness run for one challenge nonce.
+pub struct LivenessSession {
+    prompts: Vec<Prompt>,
+    limits: LivenessLimits,
+    step: usize,
+    started: Option<f64>,
+    step_started: f64,
+    step_baseline_eyes: f32,
+    last: Option<(f64, [f32; 2], f32)>,
+    anchor: Option<Embedding>,
+    failure: Option<Failure>,
+}
+
+impl LivenessSession {
+    pub fn new(nonce: &[u8; 32], limits: LivenessLimits) -> LivenessSession {
+        LivenessSession {
+            prompts: prompts_for(nonce),
+            limits,
+            step: 0,
+            started: None,
+            step_started: 0.0,
+            step_baseline_eyes: 0.0,
+            last: None,
+            anchor: None,
+            failure: None,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.failure.is_none() && self.step == self.prompts.len()
+    }
+
+    pub fn progress(&self, needs_embedding: bool) -> Progress {
+        let done = self.failure.is_some() || self.step == self.prompts.len();
+        Progress {
+            prompts: self.prompts.clone(),
+            step: self.step,
+            current: self.prompts.get(self.step).copied().filter(|_| !done),
+            done,
+            passed: self.passed(),
+            failure: self.failure,
+            needs_embedding,
+        }
+    }
+
+    fn fail(&mut self, f: Failure) -> Progress {
+        self.failure = Some(f);
+        self.progress(false)
+    }
+
+    /// Feed one frame. Frames where the current prompt's condition holds must carry an
+    /// embedding (see [`Progress::needs_embedding`]); others need not.
+    pub fn observe(&mut self, o: &Observation) -> Progress {
+        if self.failure.is_some() || self.step == self.prompts.len() {
+            return self.progress(false);
+        }
+        let l = self.limits;
+        let start = *self.started.get_or_insert(o.time_ms);
+        if self.last.is_none() {
+            self.step_started = o.time_ms;
+        }
+        if let Some((t, _, _)) = self.last {
+            if o.time_ms < t {
+                return self.fail(Failure::BadTimestamps);
+            }
+        }
+        if o.time_ms - start > l.session_ms {
+            return self.fail(Failure::SessionTimeout);
+        }
+        if o.time_ms - self.step_started > l.prompt_ms {
+            return self.fail(Failure::PromptTimeout);
+        }
+        match o.faces {
+            0 => return self.fail(Failure::NoFace),
+            1 => {}
+            _ => return self.fail(Failure::MultipleFaces),
+        }
+        if let Some((_, c, eyes)) = self.last {
+            let jump = (o.center[0] - c[0]).hypot(o.center[1] - c[1]) / eyes.max(1.0);
+            if jump > l.max_jump {
+                return self.fail(Failure::FaceChanged);
+            }
+        }
+        // the first frame fixes whose face this session is about
+        if self.anchor.is_none() {
+            match &o.embedding {
+                Some(e) => self.anchor = Some(e.clone()),
+                None => return self.progress(true),
+            }
+        }
+        if self.step_baseline_eyes == 0.0 {
+            self.step_baseline_eyes = o.eye_distance_px;
+        }
+        self.last = Some((o.time_ms, o.center, o.eye_distance_px));
+        let prompt = self.prompts[self.step];
+        let met = match prompt {
+            Prompt::TurnLeft => o.yaw_deg >= l.turn_deg,
+            Prompt::TurnRight => o.yaw_deg <= -l.turn_deg,
+            Prompt::ComeCloser => o.eye_distance_px >= l.closer_ratio * self.step_baseline_eyes,
+            Prompt::LookStraight => o.yaw_deg.abs() <= l.straight_deg,
+        };
+        let opposite = match prompt {
+            Prompt::TurnLeft => o.yaw_deg <= -l.turn_deg,
+            Prompt::TurnRight => o.yaw_deg >= l.turn_deg,
+            _ => false,
+        };
+        if opposite {
+            return self.fail(Failure::WrongMovement);
+        }
+        if !met {
+            return self.progress(false);
+        }
+        let Some(e) = &o.embedding else { return self.progress(true) };
+        if self.anchor.as_ref().is_some_and(|a| a.cosine(e) < l.min_same_face) {
+            return self.fail(Failure::FaceChanged);
+        }
+        self.step += 1;
+        self.step_started = o.time_ms;
+        self.step_baseline_eyes = o.eye_distance_px;
+        self.progress(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_are_deterministic_varied_and_end_straight() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..64u8 {
+            let p = prompts_for(&[i; 32]);
+            assert_eq!(p, prompts_for(&[i; 32]));
+            assert_eq!(p.len(), PROMPTS);
+            assert_ne!(p[0], p[1]);
+            assert_eq!(p[2], Prompt::LookStraight);
+            seen.insert((p[0], p[1]));
+        }
+        assert_eq!(seen.len(), 6, "all six orders of two movements occur");
+    }
+}

@@ -1,0 +1,229 @@
+//! The encrypted reference: a small versioned binary format, sealed with ChaCha20-Poly1305.
+//!
+//! ```text
+//! offset  size  field (integers little-endian)      -- header, authenticated as AAD
+//! 0       4     magic "FPRF"
+//! 4       1     version = 1
+//! 5       1     r = rp id length (1..=255)
+//! 6       r     rp id (printable ASCII)
+//! 6+r     4     epoch (u32)
+//! 10+r    32    public key (compressed Ristretto255)
+//! 42+r    12    AEAD nonce (random)
+//! 54+r    4     c = ciphertext length (u32), = plaintext length + 16
+//! 58+r    c     ciphertext + Poly1305 tag                 -- sealed body
+//!
+//! plaintext:
+//! 0       2     n  code bits (multiple of 64, 64..=4096)
+//! 2       2     m  reliable bits
+//! 4       1     k  bits per lock
+//! 5       2     L  locks
+//! 7       1     transform id = 1 (Gaussian rows, orthonormal in blocks of 192)
+//! 8       n/8   bitmap of the m reliable positions
+//! 8+n/8   32    lock seed
+//! 40+n/8  48*L  locks (masked scalar 32 + tag 16)
+//! ```
+//! The key is the AEAD key derived from (device secret, rp id, epoch). Any flipped, missing or
+//! extra byte is an error: [`Error::MalformedReference`] when the structure is wrong,
+//! [`Error::ReferenceDecrypt`] when authentication fails.
+
+use crate::error::{Error, Result};
+use crate::protect::face_key::{FaceLocks, LockParams, LOCK_BYTES};
+use crate::protect::keys::{check_rp_id, random_bytes, Keys};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::ChaCha20Poly1305;
+use zeroize::Zeroize;
+
+pub const MAGIC: &[u8; 4] = b"FPRF";
+pub const VERSION: u8 = 1;
+pub const TRANSFORM_ID: u8 = 1;
+const TAG: usize = 16;
+/// Largest sealed body the parser accepts (8192 locks of 4096-bit codes).
+const MAX_BODY: usize = 8 + 512 + 32 + 8192 * LOCK_BYTES + TAG;
+
+/// The public part of a reference, readable by the server without any key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub rp_id: String,
+    pub epoch: u32,
+    pub public_key: [u8; 32],
+    pub nonce: [u8; 12],
+}
+
+fn malformed(m: &str) -> Error {
+    Error::MalformedReference(m.into())
+}
+
+/// Split a reference into its header (and the header's bytes, the AAD) and sealed body.
+pub fn parse(bytes: &[u8]) -> Result<(Header, &[u8], &[u8])> {
+    if bytes.len() < 6 {
+        return Err(malformed("too short"));
+    }
+    if &bytes[..4] != MAGIC {
+        return Err(malformed("bad magic"));
+    }
+    if bytes[4] != VERSION {
+        return Err(malformed("unsupported version"));
+    }
+    let r = bytes[5] as usize;
+    let head_len = 58 + r;
+    if bytes.len() < head_len {
+        return Err(malformed("truncated header"));
+    }
+    let rp_id = std::str::from_utf8(&bytes[6..6 + r]).map_err(|_| malformed("rp id is not UTF-8"))?;
+    check_rp_id(rp_id).map_err(|_| malformed("bad rp id"))?;
+    let epoch = u32::from_le_bytes(bytes[6 + r..10 + r].try_into().map_err(|_| malformed("epoch"))?);
+    let public_key: [u8; 32] = bytes[10 + r..42 + r].try_into().map_err(|_| malformed("public key"))?;
+    let nonce: [u8; 12] = bytes[42 + r..54 + r].try_into().map_err(|_| malformed("nonce"))?;
+    let c = u32::from_le_bytes(bytes[54 + r..58 + r].try_into().map_err(|_| malformed("length"))?) as usize;
+    if !(TAG + 8..=MAX_BODY).contains(&c) {
+        return Err(malformed("body length out of range"));
+    }
+    if bytes.len() != head_len + c {
+        return Err(malformed(if bytes.len() < head_len + c { "truncated body" } else { "trailing bytes" }));
+    }
+    let header = Header { rp_id: rp_id.to_string(), epoch, public_key, nonce };
+    Ok((header, &bytes[..head_len], &bytes[head_len..]))
+}
+
+fn encode_locks(locks: &FaceLocks) -> Vec<u8> {
+    let p = locks.params;
+    let mut out = Vec::with_capacity(8 + p.n_bits as usize / 8 + 32 + locks.locks.len() * LOCK_BYTES);
+    out.extend_from_slice(&p.n_bits.to_le_bytes());
+    out.extend_from_slice(&p.reliable.to_le_bytes());
+    out.push(p.k);
+    out.extend_from_slice(&p.locks.to_le_bytes());
+    out.push(TRANSFORM_ID);
+    let mut bitmap = vec![0u8; p.n_bits as usize / 8];
+    for &i in &locks.reliable {
+        bitmap[i as usize / 8] |= 1 << (i % 8);
+    }
+    out.extend_from_slice(&bitmap);
+    out.extend_from_slice(&locks.seed);
+    for l in &locks.locks {
+        out.extend_from_slice(l);
+    }
+    out
+}
+
+fn decode_locks(plain: &[u8]) -> Result<FaceLocks> {
+    if plain.len() < 8 {
+        return Err(malformed("sealed body too short"));
+    }
+    let params = LockParams {
+        n_bits: u16::from_le_bytes([plain[0], plain[1]]),
+        reliable: u16::from_le_bytes([plain[2], plain[3]]),
+        k: plain[4],
+        locks: u16::from_le_bytes([plain[5], plain[6]]),
+    };
+    params.validate().map_err(|_| malformed("parameters out of range"))?;
+    if plain[7] != TRANSFORM_ID {
+        return Err(malformed("unknown transform"));
+    }
+    let nb = params.n_bits as usize / 8;
+    let expected = 8 + nb + 32 + params.locks as usize * LOCK_BYTES;
+    if plain.len() != expected {
+        return Err(malformed("sealed body has the wrong length"));
+    }
+    let bitmap = &plain[8..8 + nb];
+    let reliable: Vec<u16> = (0..params.n_bits).filter(|&i| bitmap[i as usize / 8] >> (i % 8) & 1 == 1).collect();
+    if reliable.len() != params.reliable as usize {
+        return Err(malformed("reliable bitmap does not match m"));
+    }
+    let seed: [u8; 32] = plain[8 + nb..40 + nb].try_into().map_err(|_| malformed("seed"))?;
+    let locks = plain[40 + nb..]
+        .chunks_exact(LOCK_BYTES)
+        .map(|c| c.try_into().map_err(|_| malformed("lock")))
+        .collect::<Result<Vec<[u8; LOCK_BYTES]>>>()?;
+    Ok(FaceLocks { params, reliable, seed, locks })
+}
+
+/// Seal the face locks into a reference for (rp id, epoch) under `keys`.
+pub fn seal(keys: &Keys, rp_id: &str, epoch: u32, public_key: &[u8; 32], locks: &FaceLocks) -> Result<Vec<u8>> {
+    check_rp_id(rp_id)?;
+    let nonce: [u8; 12] = random_bytes()?;
+    let mut plain = encode_locks(locks);
+    let mut out = Vec::with_capacity(58 + rp_id.len() + plain.len() + TAG);
+    out.extend_from_slice(MAGIC);
+    out.push(VERSION);
+    out.push(rp_id.len() as u8);
+    out.extend_from_slice(rp_id.as_bytes());
+    out.extend_from_slice(&epoch.to_le_bytes());
+    out.extend_from_slice(public_key);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&((plain.len() + TAG) as u32).to_le_bytes());
+    let cipher = ChaCha20Poly1305::new((&keys.aead).into());
+    let sealed = cipher
+        .encrypt((&nonce).into(), Payload { msg: &plain, aad: &out })
+        .map_err(|_| Error::InvalidArgument("reference too large to seal".into()))?;
+    plain.zeroize();
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+/// Check and decrypt a reference for (rp id, epoch) with `keys`.
+pub fn unseal(keys: &Keys, rp_id: &str, epoch: u32, bytes: &[u8]) -> Result<(Header, FaceLocks)> {
+    let (header, aad, body) = parse(bytes)?;
+    if header.rp_id != rp_id || header.epoch != epoch {
+        // the key derived for the caller's (rp id, epoch) cannot open it either
+        return Err(Error::ReferenceDecrypt);
+    }
+    let cipher = ChaCha20Poly1305::new((&keys.aead).into());
+    let mut plain = cipher
+        .decrypt((&header.nonce).into(), Payload { msg: body, aad })
+        .map_err(|_| Error::ReferenceDecrypt)?;
+    let locks = decode_locks(&plain);
+    plain.zeroize();
+    Ok((header, locks?))
+}
+
+/// SHA-256 of the reference bytes: what the proof transcript binds.
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protect::face_key::FaceLocks;
+    use crate::protect::keys::DeviceSecret;
+
+    fn locks() -> FaceLocks {
+        let params = LockParams { n_bits: 128, reliable: 32, k: 8, locks: 3 };
+        FaceLocks { params, reliable: (0..32).map(|i| i * 4).collect(), seed: [5; 32], locks: vec![[7; LOCK_BYTES]; 3] }
+    }
+
+    #[test]
+    fn layout_matches_the_documentation_and_round_trips() {
+        let keys = Keys::derive(&DeviceSecret::from_bytes(&[1; 32]).unwrap(), "rp.example", 9).unwrap();
+        let r = seal(&keys, "rp.example", 9, &[3; 32], &locks()).unwrap();
+        assert_eq!(&r[..4], b"FPRF");
+        assert_eq!(r[4], 1);
+        assert_eq!(r[5] as usize, "rp.example".len());
+        assert_eq!(&r[6..16], b"rp.example");
+        assert_eq!(u32::from_le_bytes(r[16..20].try_into().unwrap()), 9);
+        assert_eq!(&r[20..52], &[3; 32]);
+        let plain_len = 8 + 128 / 8 + 32 + 3 * LOCK_BYTES;
+        assert_eq!(u32::from_le_bytes(r[64..68].try_into().unwrap()) as usize, plain_len + 16);
+        assert_eq!(r.len(), 68 + plain_len + 16);
+        let (h, l) = unseal(&keys, "rp.example", 9, &r).unwrap();
+        assert_eq!(h.public_key, [3; 32]);
+        assert_eq!(l, locks());
+    }
+
+    #[test]
+    fn wrong_key_rp_or_epoch_and_every_truncation_fail() {
+        let keys = Keys::derive(&DeviceSecret::from_bytes(&[1; 32]).unwrap(), "rp.example", 9).unwrap();
+        let r = seal(&keys, "rp.example", 9, &[3; 32], &locks()).unwrap();
+        let other = Keys::derive(&DeviceSecret::from_bytes(&[2; 32]).unwrap(), "rp.example", 9).unwrap();
+        assert_eq!(unseal(&other, "rp.example", 9, &r).unwrap_err(), Error::ReferenceDecrypt);
+        assert_eq!(unseal(&keys, "other.example", 9, &r).unwrap_err(), Error::ReferenceDecrypt);
+        assert_eq!(unseal(&keys, "rp.example", 8, &r).unwrap_err(), Error::ReferenceDecrypt);
+        for len in 0..r.len() {
+            assert!(unseal(&keys, "rp.example", 9, &r[..len]).is_err(), "truncated to {len}");
+        }
+        let mut longer = r.clone();
+        longer.push(0);
+        assert_eq!(unseal(&keys, "rp.example", 9, &longer).unwrap_err().code(), "MALFORMED_REFERENCE");
+    }
+}
