@@ -48,8 +48,8 @@ export interface EmbedOptions {
   detector?: 'front' | 'back';
   /** Mirror fusion (default true). */
   flip?: boolean;
-  /** 'single' (default: MULTIPLE_FACES error), 'central', 'strongest'. */
-  selection?: 'single' | 'central' | 'strongest';
+  /** 'single' (default: MULTIPLE_FACES error), 'central', 'largest' (ID documents), 'strongest'. */
+  selection?: 'single' | 'central' | 'largest' | 'strongest';
   /** Exactly the Python reference pipeline (4-point alignment). */
   reference?: boolean;
 }

@@ -150,7 +150,7 @@ export class FaceProof {
   compare(idPhoto, selfie, { idDetector = 'back', selfieDetector = 'front' } = {}) {
     const a = toFrame(idPhoto);
     const b = toFrame(selfie);
-    return this.call('compare', [a.data, a.width, a.height, { detector: idDetector, selection: 'central' }, b.data, b.width, b.height, { detector: selfieDetector }], [a.data.buffer, b.data.buffer]);
+    return this.call('compare', [a.data, a.width, a.height, { detector: idDetector, selection: 'largest' }, b.data, b.width, b.height, { detector: selfieDetector }], [a.data.buffer, b.data.buffer]);
   }
 
   /** Keep this frame's face (exactly one) for enroll/prove. */

@@ -59,9 +59,15 @@ impl Embedder {
 
     /// Embed a batch of aligned 112x112 faces in one network run.
     pub fn embed(&self, faces: &[&RgbImage]) -> Result<Vec<Embedding>> {
+        Ok(self.embed_with_norms(faces)?.0)
+    }
+
+    /// [`Embedder::embed`], plus each raw embedding's length before normalisation: it grows
+    /// with how recognisable the face is (the observation behind MagFace), a quality measure.
+    pub fn embed_with_norms(&self, faces: &[&RgbImage]) -> Result<(Vec<Embedding>, Vec<f32>)> {
         let n = FACE_SIZE as usize;
         if faces.is_empty() {
-            return Ok(vec![]);
+            return Ok((vec![], vec![]));
         }
         if faces.iter().any(|f| f.width != FACE_SIZE || f.height != FACE_SIZE) {
             return Err(Error::InvalidArgument("embedder input must be 112x112 aligned faces".into()));
@@ -75,8 +81,9 @@ impl Embedder {
         if raw.len() != faces.len() * DIM {
             return Err(Error::Inference("mobilefacenet: unexpected output shape".into()));
         }
+        let norms = raw.chunks_exact(DIM).map(|c| c.iter().map(|x| x * x).sum::<f32>().sqrt()).collect();
         let embs = raw.chunks_exact(DIM).map(|c| Embedding::normalized(c.to_vec())).collect();
         raw.zeroize();
-        Ok(embs)
+        Ok((embs, norms))
     }
 }

@@ -11,6 +11,7 @@ use crate::embed::{Embedder, Embedding};
 use crate::error::{Error, Result};
 use crate::image::RgbImage;
 use crate::landmarks::{Landmarker, Mesh};
+use crate::liveness::{LivenessSession, Observation, Progress, Prompt};
 use crate::quality::{self, Limits, Quality};
 
 /// Model file names, as shipped in `models/` and next to the npm module.
@@ -35,9 +36,11 @@ pub enum Alignment {
 pub enum Selection {
     /// Exactly one face, or [`Error::MultipleFaces`]: login and enrollment.
     Single,
-    /// The face nearest the image centre (largest on ties): datasets such as LFW whose
+    /// The face nearest the image centre (relative to its size): datasets such as LFW whose
     /// protocol says the subject is the central face.
     Central,
+    /// The largest face: the portrait on an ID document (not its small "ghost" copy).
+    Largest,
     /// The highest-scoring face.
     Strongest,
 }
@@ -66,6 +69,11 @@ impl Default for TemplateOptions {
 }
 
 impl TemplateOptions {
+    /// A photo of an ID document: the full-range detector (small face), the largest face.
+    pub fn id_document() -> TemplateOptions {
+        TemplateOptions { detector: DetectorKind::Back256, selection: Selection::Largest, ..TemplateOptions::default() }
+    }
+
     /// Exactly `reference_pipeline.py`.
     pub fn reference() -> TemplateOptions {
         TemplateOptions {
@@ -95,6 +103,8 @@ pub struct Template {
     pub mesh: Option<Mesh>,
     /// Number of faces the detector saw (before selection).
     pub faces_seen: usize,
+    /// Raw embedding length before normalisation (see [`Embedder::embed_with_norms`]).
+    pub norm: f32,
     pub times: StageTimes,
 }
 
@@ -185,11 +195,49 @@ impl FacePipeline {
         let Some(main) = faces.iter().max_by(|a, b| (a.width() * a.height()).total_cmp(&(b.width() * b.height()))).cloned() else {
             return Ok(Analysis { quality: quality::assess(img, 0, None, limits), faces, mesh: None, ms: now_ms() - t0 });
         };
-        let located = self.place(img, main.clone(), faces.len(), Alignment::FaceMesh, 0.0)?;
+        let (quality, mesh) = self.assess(img, main, faces.len(), limits)?;
+        Ok(Analysis { quality, faces, mesh, ms: now_ms() - t0 })
+    }
+
+    /// Quality of one detected face (`faces`: how many the frame has).
+    pub fn assess(&self, img: &RgbImage, face: Detection, faces: usize, limits: &Limits) -> Result<(Quality, Option<Mesh>)> {
+        let located = self.place(img, face.clone(), faces, Alignment::FaceMesh, 0.0)?;
         let aligned = align(img, &located.points, located.template)?;
         let p = &located.points;
-        let q = quality::assess(img, faces.len(), Some((&main, [p[0], p[1], p[2]], &aligned)), limits);
-        Ok(Analysis { quality: q, faces, mesh: located.mesh, ms: now_ms() - t0 })
+        let q = quality::assess(img, faces, Some((&face, [p[0], p[1], p[2]], &aligned)), limits);
+        Ok((q, located.mesh))
+    }
+
+    /// Feed one camera frame to a liveness session: measure the frame, and embed it when the
+    /// session asks (first frame, and frames that meet a prompt). Returns the progress and,
+    /// when the final "look straight" prompt passes on this frame, its views for the proof.
+    pub fn liveness_frame(&self, session: &mut LivenessSession, img: &RgbImage, time_ms: f64) -> Result<(Progress, Option<Vec<Embedding>>)> {
+        let a = self.analyze(img, DetectorKind::Front128, &Limits::DEFAULT)?;
+        let main = a.faces.iter().max_by(|x, y| (x.width() * x.height()).total_cmp(&(y.width() * y.height())));
+        let mut obs = Observation {
+            time_ms,
+            faces: a.faces.len(),
+            yaw_deg: a.quality.measures.yaw_deg,
+            eye_distance_px: a.quality.measures.eye_distance_px,
+            center: main.map(|d| d.center()).unwrap_or_default(),
+            embedding: None,
+        };
+        let p = session.observe(&obs);
+        if !p.needs_embedding {
+            return Ok((p, None));
+        }
+        let opts = TemplateOptions::default();
+        if p.current == Some(Prompt::LookStraight) {
+            let (t, mut views) = self.views(img, &opts, &Jitter::ENROLL)?;
+            obs.embedding = Some(t.embedding.clone());
+            views.insert(0, t.embedding);
+            let p = session.observe(&obs);
+            let done = p.passed;
+            Ok((p, done.then_some(views)))
+        } else {
+            obs.embedding = Some(self.template(img, &opts)?.embedding);
+            Ok((session.observe(&obs), None))
+        }
     }
 
     /// Detect, choose a face, align and embed.
@@ -199,7 +247,7 @@ impl FacePipeline {
         let t2 = now_ms();
         let face = align(img, &located.points, located.template)?;
         let t3 = now_ms();
-        let embedding = self.embed_face(&face, opts.flip)?;
+        let (embedding, norm) = self.embed_face_norm(&face, opts.flip)?;
         let t4 = now_ms();
         let times = StageTimes {
             detect: located.detect_ms,
@@ -207,7 +255,7 @@ impl FacePipeline {
             align: t3 - t2,
             embed: t4 - t3,
         };
-        Ok(Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, times })
+        Ok(Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, norm, times })
     }
 
     /// Detect and align once, then embed the face under each [`Jitter`] in one batched run:
@@ -238,7 +286,8 @@ impl FacePipeline {
         let mut refs: Vec<&RgbImage> = faces.iter().collect();
         refs.push(&plain);
         refs.push(&mirrored);
-        let mut embs = embedder.embed(&refs)?;
+        let (mut embs, norms) = embedder.embed_with_norms(&refs)?;
+        let norm = norms.iter().rev().take(2).sum::<f32>() / 2.0;
         let (m, p) = (embs.pop(), embs.pop());
         let embedding = match (p, m) {
             (Some(p), Some(m)) if flip => Embedding::mean(&[&p, &m]),
@@ -247,7 +296,7 @@ impl FacePipeline {
         };
         let t4 = now_ms();
         let times = StageTimes { detect: located.detect_ms, landmarks: t2 - t0 - located.detect_ms, align: t3 - t2, embed: t4 - t3 };
-        let template = Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, times };
+        let template = Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, norm, times };
         Ok((template, embs))
     }
 
@@ -284,16 +333,35 @@ impl FacePipeline {
         })
     }
 
+    /// Cosine score between the faces of two images (e.g. ID photo vs selfie).
+    pub fn compare(&self, a: &RgbImage, opts_a: &TemplateOptions, b: &RgbImage, opts_b: &TemplateOptions) -> Result<f32> {
+        let ta = self.template(a, opts_a)?;
+        let tb = self.template(b, opts_b)?;
+        Ok(ta.embedding.cosine(&tb.embedding))
+    }
+
     /// Embed an aligned 112x112 face, optionally fused with its mirror image.
     pub fn embed_face(&self, face: &RgbImage, flip: bool) -> Result<Embedding> {
+        Ok(self.embed_face_norm(face, flip)?.0)
+    }
+
+    fn embed_face_norm(&self, face: &RgbImage, flip: bool) -> Result<(Embedding, f32)> {
         let embedder = self.embedder()?;
-        if flip {
-            let mirrored = face.flip_horizontal();
-            let e = embedder.embed(&[face, &mirrored])?;
-            Ok(Embedding::mean(&[&e[0], &e[1]]))
+        let mirrored;
+        let batch: Vec<&RgbImage> = if flip {
+            mirrored = face.flip_horizontal();
+            vec![face, &mirrored]
         } else {
-            embedder.embed(&[face])?.pop().ok_or_else(|| Error::Inference("empty batch".into()))
-        }
+            vec![face]
+        };
+        let (mut e, norms) = embedder.embed_with_norms(&batch)?;
+        let norm = norms.iter().sum::<f32>() / norms.len().max(1) as f32;
+        let embedding = match (e.pop(), e.pop()) {
+            (Some(m), Some(p)) => Embedding::mean(&[&p, &m]),
+            (Some(p), None) => p,
+            _ => return Err(Error::Inference("empty batch".into())),
+        };
+        Ok((embedding, norm))
     }
 }
 
@@ -304,6 +372,11 @@ pub fn select(mut dets: Vec<Detection>, policy: Selection, img: &RgbImage) -> Re
         (1, _) => Ok(dets.remove(0)),
         (count, Selection::Single) => Err(Error::MultipleFaces { count }),
         (_, Selection::Strongest) => Ok(dets.remove(0)),
+        (_, Selection::Largest) => {
+            let area = |d: &Detection| d.width() * d.height();
+            let best = (0..dets.len()).max_by(|&a, &b| area(&dets[a]).total_cmp(&area(&dets[b]))).unwrap_or(0);
+            Ok(dets.swap_remove(best))
+        }
         (_, Selection::Central) => {
             let c = [img.width as f32 / 2.0, img.height as f32 / 2.0];
             let dist = |d: &Detection| {

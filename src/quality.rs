@@ -22,6 +22,8 @@ pub enum Reason {
     HeadTurned,
     HeadTilted,
     LowConfidence,
+    /// The embedding network finds little identity in the face (short raw embedding).
+    FaceUnclear,
 }
 
 /// Limits for a usable frame.
@@ -39,6 +41,9 @@ pub struct Limits {
     pub max_yaw_deg: f32,
     pub max_roll_deg: f32,
     pub min_score: f32,
+    /// Raw embedding length ([`crate::embed::Embedder::embed_with_norms`]): the 5th
+    /// percentile over lfw-dev images.
+    pub min_embedding_norm: f32,
 }
 
 impl Limits {
@@ -49,9 +54,10 @@ impl Limits {
         max_brightness: 215.0,
         min_contrast: 18.0,
         min_sharpness: 40.0,
-        max_yaw_deg: 25.0,
+        max_yaw_deg: 30.0,
         max_roll_deg: 20.0,
         min_score: 0.7,
+        min_embedding_norm: 57.0,
     };
 }
 
@@ -72,6 +78,8 @@ pub struct Measures {
     /// and roll, in degrees.
     pub yaw_deg: f32,
     pub roll_deg: f32,
+    /// Raw embedding length, when the frame was embedded.
+    pub embedding_norm: Option<f32>,
 }
 
 /// Measures plus verdict.
@@ -81,6 +89,18 @@ pub struct Quality {
     pub usable: bool,
     pub reasons: Vec<Reason>,
     pub measures: Measures,
+}
+
+impl Quality {
+    /// Add the embedding-based measure (frames that were embedded, e.g. captures).
+    pub fn with_embedding_norm(mut self, norm: f32, limits: &Limits) -> Quality {
+        self.measures.embedding_norm = Some(norm);
+        if norm < limits.min_embedding_norm && !self.reasons.contains(&Reason::NoFace) {
+            self.reasons.push(Reason::FaceUnclear);
+            self.usable = false;
+        }
+        self
+    }
 }
 
 /// Yaw and roll (degrees) from 2-D points. Roll is the angle of the eye line. Yaw: when the

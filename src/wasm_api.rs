@@ -127,7 +127,7 @@ mod engine {
     use crate::embed::Embedding;
     use crate::image::RgbImage;
     use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions};
-    use crate::liveness::{LivenessLimits, LivenessSession, Observation, Prompt};
+    use crate::liveness::{LivenessLimits, LivenessSession};
     use crate::protect::face_key::LockParams;
     use crate::protect::liveness_digest_for;
     use crate::quality::{Limits, Quality};
@@ -142,7 +142,7 @@ mod engine {
         flip: Option<bool>,
         /// Exactly reference_pipeline.py (strongest anchor, 4-point alignment).
         reference: bool,
-        /// "single" (default: error on several faces), "central", "strongest".
+        /// "single" (default: error on several faces), "central", "largest", "strongest".
         selection: Option<String>,
     }
 
@@ -163,6 +163,7 @@ mod engine {
                     "single" => Selection::Single,
                     "central" => Selection::Central,
                     "strongest" => Selection::Strongest,
+                    "largest" => Selection::Largest,
                     other => return Err(Error::InvalidArgument(format!("unknown selection {other:?}"))),
                 };
             }
@@ -201,6 +202,15 @@ mod engine {
     struct TemplateJs {
         face: FaceJs,
         faces_seen: usize,
+        times: StageTimes,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct CaptureJs {
+        captured: bool,
+        quality: Quality,
+        face: FaceJs,
         times: StageTimes,
     }
 
@@ -315,31 +325,9 @@ mod engine {
             let Some(live) = self.liveness.as_mut() else {
                 return Err(js_error(Error::InvalidArgument("call startLiveness first".into())));
             };
-            let a = self.pipeline.analyze(&img, DetectorKind::Front128, &Limits::DEFAULT).map_err(js_error)?;
-            let main = a.faces.iter().max_by(|x, y| (x.width() * x.height()).total_cmp(&(y.width() * y.height())));
-            let mut obs = Observation {
-                time_ms,
-                faces: a.faces.len(),
-                yaw_deg: a.quality.measures.yaw_deg,
-                eye_distance_px: a.quality.measures.eye_distance_px,
-                center: main.map(|d| d.center()).unwrap_or_default(),
-                embedding: None,
-            };
-            let mut p = live.session.observe(&obs);
-            if p.needs_embedding {
-                let opts = TemplateOptions::default();
-                if p.current == Some(Prompt::LookStraight) {
-                    let (t, mut views) = self.pipeline.views(&img, &opts, &Jitter::ENROLL).map_err(js_error)?;
-                    views.insert(0, t.embedding.clone());
-                    obs.embedding = Some(t.embedding);
-                    p = live.session.observe(&obs);
-                    if p.passed {
-                        self.captured.push(Captured { views });
-                    }
-                } else {
-                    obs.embedding = Some(self.pipeline.template(&img, &opts).map_err(js_error)?.embedding);
-                    p = live.session.observe(&obs);
-                }
+            let (p, views) = self.pipeline.liveness_frame(&mut live.session, &img, time_ms).map_err(js_error)?;
+            if let Some(views) = views {
+                self.captured.push(Captured { views });
             }
             to_js(&p)
         }
@@ -365,24 +353,28 @@ mod engine {
             let (oa, ob) = (EmbedOptions::parse(options_a)?, EmbedOptions::parse(options_b)?);
             let a = RgbImage::from_rgba(rgba_a, width_a, height_a).map_err(js_error)?;
             let b = RgbImage::from_rgba(rgba_b, width_b, height_b).map_err(js_error)?;
-            let ta = self.pipeline.template(&a, &oa).map_err(js_error)?;
-            let tb = self.pipeline.template(&b, &ob).map_err(js_error)?;
-            let score = ta.embedding.cosine(&tb.embedding);
+            let score = self.pipeline.compare(&a, &oa, &b, &ob).map_err(js_error)?;
             let threshold = crate::DEFAULT_COSINE_THRESHOLD;
             to_js(&Comparison { score, threshold, same_person: score > threshold })
         }
 
-        /// Keep the face of this frame (exactly one face) for `enroll` / `prove`.
+        /// Keep the face of this frame for `enroll` / `prove` if its quality is usable:
+        /// `{captured, quality, face, times}` (exactly one face, else an error).
         pub fn capture(&mut self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
             let o = EmbedOptions::parse(options)?;
             let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
             let (t, mut views) = self.pipeline.views(&img, &o, &Jitter::ENROLL).map_err(js_error)?;
-            views.insert(0, t.embedding.clone());
-            if self.captured.len() == MAX_CAPTURED {
-                self.captured.remove(0);
+            let (q, _) = self.pipeline.assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT).map_err(js_error)?;
+            let quality = q.with_embedding_norm(t.norm, &Limits::DEFAULT);
+            let captured = quality.usable;
+            if captured {
+                views.insert(0, t.embedding.clone());
+                if self.captured.len() == MAX_CAPTURED {
+                    self.captured.remove(0);
+                }
+                self.captured.push(Captured { views });
             }
-            self.captured.push(Captured { views });
-            to_js(&TemplateJs { face: FaceJs::from(&t.detection), faces_seen: t.faces_seen, times: t.times })
+            to_js(&CaptureJs { captured, quality, face: FaceJs::from(&t.detection), times: t.times })
         }
 
         /// Number of frames captured so far.

@@ -56,6 +56,19 @@ fn each_degradation_gives_its_reason() {
 }
 
 #[test]
+fn a_degraded_face_has_a_shorter_embedding() {
+    let p = pipeline();
+    let o = faceproof::pipeline::TemplateOptions::default();
+    let img = portrait("obama.jpg");
+    let sharp = p.template(&img, &o).unwrap().norm;
+    let blurred = p.template(&degrade::blur(&img, 10), &o).unwrap().norm;
+    let dark = p.template(&degrade::levels(&img, 0.12, 0.0), &o).unwrap().norm;
+    println!("norm sharp {sharp}, blurred {blurred}, dark {dark}");
+    assert!(sharp > Limits::DEFAULT.min_embedding_norm, "{sharp}");
+    assert!(blurred < Limits::DEFAULT.min_embedding_norm && dark < sharp, "{blurred} {dark}");
+}
+
+#[test]
 fn turned_heads_are_measured_with_the_right_sign() {
     // obama3 looks towards image-right, obama2 towards image-left (see the portraits)
     let right = quality(&portrait("obama3.jpg")).measures.yaw_deg;

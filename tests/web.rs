@@ -100,3 +100,71 @@ fn two_faces_are_reported_and_refused_for_a_template() {
     assert_eq!(js_sys::Array::from(&faces).length(), 2);
     assert_eq!(code(e.embed(&rgba(&both), both.width, both.height, JsValue::UNDEFINED).unwrap_err()), "MULTIPLE_FACES");
 }
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &key.into()).unwrap()
+}
+
+fn bytes(v: &JsValue, key: &str) -> Vec<u8> {
+    js_sys::Uint8Array::new(&get(v, key)).to_vec()
+}
+
+#[wasm_bindgen_test]
+fn enroll_prove_verify_in_the_browser() {
+    use faceproof::wasm_api::{new_device_secret, RelyingParty};
+    let mut e = engine();
+    let frame = |name: &str| {
+        let img = RgbImage::decode(portrait(name)).unwrap();
+        (rgba(&img), img.width, img.height)
+    };
+    let secret = new_device_secret().unwrap();
+    let (px, w, h) = frame("obama.jpg");
+    let c = e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&c, "captured").as_bool(), Some(true));
+    let enrolled = e.enroll(&secret, "bank.example", 1).unwrap();
+    let (reference, public_key) = (bytes(&enrolled, "reference"), bytes(&enrolled, "publicKey"));
+    assert_eq!(public_key.len(), 32);
+
+    let mut rp = RelyingParty::new("bank.example", None).unwrap();
+    let now = 1.8e12;
+    // the same person, another photo: accepted once
+    let challenge = rp.issue_challenge(now).unwrap();
+    let (px, w, h) = frame("obama2.jpg");
+    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    let proof = e.prove(&secret, &reference, challenge).unwrap();
+    let ok = rp.verify(&proof, &public_key, &reference, now + 1000.0, false).unwrap();
+    assert_eq!(get(&ok, "ok").as_bool(), Some(true));
+    assert_eq!(code(rp.verify(&proof, &public_key, &reference, now + 2000.0, false).unwrap_err()), "NONCE_REUSED_OR_UNKNOWN");
+    // without liveness the proof does not pass a verifier that requires it
+    let challenge = rp.issue_challenge(now).unwrap();
+    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    let proof = e.prove(&secret, &reference, challenge).unwrap();
+    assert_eq!(code(rp.verify(&proof, &public_key, &reference, now, true).unwrap_err()), "LIVENESS_FAILED");
+    // another person cannot prove
+    let challenge = rp.issue_challenge(now).unwrap();
+    let (px, w, h) = frame("biden.jpg");
+    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    assert_eq!(code(e.prove(&secret, &reference, challenge.clone()).unwrap_err()), "FACE_MISMATCH");
+    // a wrong device secret cannot open the reference; a corrupted reference is refused
+    let (px, w, h) = frame("obama2.jpg");
+    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    assert_eq!(code(e.prove(&new_device_secret().unwrap(), &reference, challenge.clone()).unwrap_err()), "REFERENCE_DECRYPT");
+    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    assert_eq!(code(e.prove(&secret, &reference[..reference.len() - 1], challenge).unwrap_err()), "MALFORMED_REFERENCE");
+    // nothing captured: a clear error, not a panic
+    assert_eq!(code(e.enroll(&secret, "bank.example", 1).unwrap_err()), "INVALID_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+fn analyze_reports_quality_reasons() {
+    let e = engine();
+    let blank = vec![10u8; 320 * 240 * 4];
+    let a = e.analyze(&blank, 320, 240, JsValue::UNDEFINED).unwrap();
+    let q = get(&a, "quality");
+    assert_eq!(get(&q, "usable").as_bool(), Some(false));
+    let reasons: Vec<String> = js_sys::Array::from(&get(&q, "reasons")).iter().filter_map(|r| r.as_string()).collect();
+    assert_eq!(reasons, vec!["NO_FACE"]);
+    let img = RgbImage::decode(portrait("obama.jpg")).unwrap();
+    let a = e.analyze(&rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&get(&a, "quality"), "usable").as_bool(), Some(true));
+}

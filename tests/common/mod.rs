@@ -91,3 +91,63 @@ pub mod degrade {
         warp(img, &Affine([1.0, 0.0, x0 as f64, 0.0, 1.0, y0 as f64]), x1 - x0, y1 - y0)
     }
 }
+
+/// A 640x480 "camera frame" showing the face of `img` centred, with the given distance between
+/// the eyes (pixels): the same framing for photos of different sizes.
+pub fn camera_frame(p: &faceproof::pipeline::FacePipeline, img: &faceproof::image::RgbImage, eye_distance: f64) -> faceproof::image::RgbImage {
+    use faceproof::detect::{keypoint, DetectorKind, MIN_SCORE};
+    use faceproof::geometry::{warp, Affine};
+    let d = p.detect(img, DetectorKind::Front128, MIN_SCORE).unwrap().remove(0);
+    let (l, r) = (d.keypoints[keypoint::EYE_LEFT], d.keypoints[keypoint::EYE_RIGHT]);
+    let ied = ((r[0] - l[0]) as f64).hypot((r[1] - l[1]) as f64);
+    let s = ied / eye_distance; // source pixels per frame pixel
+    let c = d.center();
+    // frame (u, v) -> source: c + s * ((u, v) - frame centre)
+    warp(img, &Affine([s, 0.0, c[0] as f64 - s * 320.0, 0.0, s, c[1] as f64 - s * 240.0]), 640, 480)
+}
+
+/// A document-like image: a light card with a coloured band, lines of dark "text" blocks and
+/// the portrait's face pasted small on the left (eye distance `eye_px`).
+pub fn id_card(p: &faceproof::pipeline::FacePipeline, portrait: &faceproof::image::RgbImage, eye_px: f64) -> faceproof::image::RgbImage {
+    use faceproof::image::RgbImage;
+    let (w, h) = (860u32, 540u32);
+    let mut card = RgbImage::new(w, h);
+    let mut seed = 17u32;
+    let mut rnd = move || { seed = seed.wrapping_mul(1664525).wrapping_add(1013904223); seed >> 8 };
+    for y in 0..h {
+        for x in 0..w {
+            let i = ((y * w + x) * 3) as usize;
+            let band = y < 70;
+            let base = if band { [40.0, 90.0, 160.0] } else { [236.0, 232.0, 220.0] };
+            // faint guilloche-like pattern
+            let wave = 6.0 * (((x as f32) * 0.07).sin() * ((y as f32) * 0.05).cos());
+            card.data[i..i + 3].copy_from_slice(&[base[0] + wave, base[1] + wave, base[2] + wave]);
+        }
+    }
+    // "text": rows of dark blocks right of the photo
+    for row in 0..8u32 {
+        let y0 = 110 + row * 45;
+        let mut x = 330u32;
+        while x < w - 40 {
+            let len = 8 + rnd() % 40;
+            for y in y0..y0 + 18 {
+                for xx in x..(x + len).min(w - 40) {
+                    let i = ((y * w + xx) * 3) as usize;
+                    card.data[i..i + 3].copy_from_slice(&[30.0, 30.0, 40.0]);
+                }
+            }
+            x += len + 6 + rnd() % 12;
+        }
+    }
+    // the photo: a 240x320 window around the face
+    let face = camera_frame(p, portrait, eye_px);
+    let photo = faceproof::geometry::warp(&face, &faceproof::geometry::Affine([1.0, 0.0, 200.0, 0.0, 1.0, 100.0]), 240, 320);
+    for y in 0..320u32 {
+        for x in 0..240u32 {
+            let s = ((y * 240 + x) * 3) as usize;
+            let d = (((y + 120) * w + x + 50) * 3) as usize;
+            card.data[d..d + 3].copy_from_slice(&photo.data[s..s + 3]);
+        }
+    }
+    card
+}

@@ -13,6 +13,7 @@ use faceproof::eval::{metrics, ScoredPair};
 use faceproof::detect::DetectorKind;
 use faceproof::image::RgbImage;
 use faceproof::pipeline::{Alignment, FacePipeline, Selection, StageTimes, Template, TemplateOptions};
+use faceproof::quality::{Limits, Quality, Reason};
 use faceproof::Error;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -239,6 +240,8 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         TemplateOptions { detector: DetectorKind::Back256, ..options(args) }
     };
     let mut cache: HashMap<String, EvalImage> = HashMap::new();
+    let mut qualities: HashMap<String, Quality> = HashMap::new();
+    let mut norms: HashMap<String, f32> = HashMap::new();
     let mut decode_ms = 0.0;
     let mut times = StageTimes::default();
     let names: Vec<String> = {
@@ -252,6 +255,11 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         let img = RgbImage::open(images.join(name))?;
         decode_ms += faceproof::clock::now_ms() - t0;
         let e = template_for_eval(&p, &img, &o)?;
+        if args.has("quality") {
+            let (q, _) = p.assess(&img, e.template.detection.clone(), e.template.faces_seen.max(1), &Limits::DEFAULT)?;
+            qualities.insert(name.clone(), q);
+            norms.insert(name.clone(), e.template.norm);
+        }
         times.detect += e.template.times.detect;
         times.landmarks += e.template.times.landmarks;
         times.align += e.template.times.align;
@@ -288,6 +296,9 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
             obj.insert("alignment".into(), format!("{:?}", o.alignment).into());
             obj.insert("flip".into(), o.flip.into());
             obj.insert("detector".into(), format!("{:?}", o.detector).into());
+            if args.has("quality") {
+                obj.insert("quality".into(), quality_study(&rows, &scored, &qualities, &norms, m.threshold_at_far_1e_3));
+            }
         }
         println!("{j}");
     } else {
@@ -300,8 +311,90 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         println!("accuracy threshold (mean over folds) {:.4}", m.threshold);
         println!("no face above threshold: {no_face} images (strongest anchor used); several faces: {several} images (central one used)");
         println!("ms per image: {per_image}");
+        if args.has("quality") {
+            println!("quality: {}", serde_json::to_string_pretty(&quality_study(&rows, &scored, &qualities, &norms, m.threshold_at_far_1e_3)).unwrap_or_default());
+        }
     }
     Ok(())
 }
 
 mod protected_eval;
+
+/// Does rejecting low-quality images lower the error of the pairs kept? (error-versus-discard,
+/// in the spirit of ISO/IEC 29794-5): false non-match rate at a fixed threshold (FAR 0.1 %
+/// over all pairs) and false matches, for all pairs, for pairs whose two images are usable,
+/// per reason, and when discarding the pairs with the lowest of each continuous measure.
+fn quality_study(rows: &[PairRow], scored: &[ScoredPair], q: &HashMap<String, Quality>, norms: &HashMap<String, f32>, threshold: f64) -> serde_json::Value {
+    let errors = |keep: &dyn Fn(usize) -> bool| {
+        let (mut g, mut fnm, mut i, mut fm, mut kept) = (0, 0, 0, 0, 0);
+        for (k, s) in scored.iter().enumerate() {
+            if !keep(k) {
+                continue;
+            }
+            kept += 1;
+            if s.same {
+                g += 1;
+                fnm += (s.score <= threshold) as usize;
+            } else {
+                i += 1;
+                fm += (s.score > threshold) as usize;
+            }
+        }
+        serde_json::json!({
+            "pairs_kept": kept, "discarded": 1.0 - kept as f64 / scored.len().max(1) as f64,
+            "fnmr": fnm as f64 / g.max(1) as f64, "false_non_matches": fnm, "false_matches": fm, "impostor_pairs": i,
+        })
+    };
+    let pair_q = |k: usize| (&q[&rows[k].a], &q[&rows[k].b]);
+    let mut per_reason = serde_json::Map::new();
+    let reasons = [Reason::FaceTooSmall, Reason::FaceCutOff, Reason::TooDark, Reason::TooBright, Reason::LowContrast,
+        Reason::Blurred, Reason::HeadTurned, Reason::HeadTilted, Reason::LowConfidence, Reason::MultipleFaces];
+    for r in reasons {
+        let images = q.values().filter(|x| x.reasons.contains(&r)).count();
+        let keep = |k: usize| { let (a, b) = pair_q(k); !a.reasons.contains(&r) && !b.reasons.contains(&r) };
+        let mut v = errors(&keep);
+        v["images_flagged"] = images.into();
+        per_reason.insert(serde_json::to_value(r).ok().and_then(|x| x.as_str().map(String::from)).unwrap_or_default(), v);
+    }
+    // error versus discard for each continuous measure (pair quality = the worse image)
+    let mut edc = serde_json::Map::new();
+    let discards = [0.0, 0.01, 0.02, 0.05, 0.10, 0.20];
+    let edc_of = |pair_value: &dyn Fn(usize) -> f64| -> serde_json::Value {
+        let mut order: Vec<(f64, usize)> = (0..scored.len()).map(|k| (pair_value(k), k)).collect();
+        order.sort_by(|x, y| x.0.total_cmp(&y.0));
+        discards
+            .iter()
+            .map(|&frac| {
+                let cut = (frac * scored.len() as f64).round() as usize;
+                let dropped: std::collections::HashSet<usize> = order[..cut].iter().map(|x| x.1).collect();
+                errors(&|k| !dropped.contains(&k))
+            })
+            .collect::<Vec<_>>()
+            .into()
+    };
+    edc.insert("embedding_norm".into(), edc_of(&|k| norms[&rows[k].a].min(norms[&rows[k].b]) as f64));
+    let measures: [(&str, fn(&Quality) -> f64); 5] = [
+        ("sharpness", |x| x.measures.sharpness as f64),
+        ("eye_distance_px", |x| x.measures.eye_distance_px as f64),
+        ("detector_score", |x| x.measures.score as f64),
+        ("frontal (minus |yaw|)", |x| -(x.measures.yaw_deg.abs() as f64)),
+        ("contrast", |x| x.measures.contrast as f64),
+    ];
+    for (name, f) in measures {
+        edc.insert(name.into(), edc_of(&|k| { let (a, b) = pair_q(k); f(a).min(f(b)) }));
+    }
+    let mut sorted: Vec<f32> = norms.values().copied().collect();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let at = |f: f64| sorted.get(((sorted.len() as f64 - 1.0) * f) as usize).copied().unwrap_or(0.0);
+    let norm_quantiles = serde_json::json!({"p01": at(0.01), "p02": at(0.02), "p05": at(0.05), "p10": at(0.1), "p50": at(0.5)});
+    serde_json::json!({
+        "threshold": threshold,
+        "limits": Limits::DEFAULT,
+        "all_pairs": errors(&|_| true),
+        "usable_pairs": errors(&|k| { let (a, b) = pair_q(k); a.usable && b.usable }),
+        "images_unusable": q.values().filter(|x| !x.usable).count(),
+        "embedding_norm_quantiles": norm_quantiles,
+        "per_reason": per_reason,
+        "error_vs_discard": edc,
+    })
+}

@@ -1,0 +1,133 @@
+//! Active liveness on frame sequences made from real photos: obama.jpg looks straight,
+//! obama2.jpg is turned to the image-left (the subject's right), its mirror image to the
+//! subject's left; "come closer" is the straight photo framed larger. Passing and failing
+//! sequences: wrong movement, another person mid-sequence, a static photo, too slow.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use faceproof::image::RgbImage;
+use faceproof::liveness::{prompts_for, Failure, LivenessLimits, LivenessSession, Progress, Prompt};
+use faceproof::pipeline::FacePipeline;
+use std::sync::OnceLock;
+
+struct Frames {
+    straight: RgbImage,
+    left: RgbImage,
+    right: RgbImage,
+    closer: RgbImage,
+    other_person_closer: RgbImage,
+}
+
+fn pipeline() -> &'static FacePipeline {
+    static P: OnceLock<FacePipeline> = OnceLock::new();
+    P.get_or_init(|| FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).unwrap())
+}
+
+fn frames() -> &'static Frames {
+    static F: OnceLock<Frames> = OnceLock::new();
+    F.get_or_init(|| {
+        let p = pipeline();
+        let open = |n: &str| RgbImage::open(format!("{}/tests/data/portraits/{n}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let turned = open("obama2.jpg");
+        Frames {
+            straight: common::camera_frame(p, &open("obama.jpg"), 70.0),
+            right: common::camera_frame(p, &turned, 70.0),
+            left: common::camera_frame(p, &turned.flip_horizontal(), 70.0),
+            closer: common::camera_frame(p, &open("obama.jpg"), 100.0),
+            other_person_closer: common::camera_frame(p, &open("biden.jpg"), 100.0),
+        }
+    })
+}
+
+/// A nonce whose prompts start with `first, second`.
+fn nonce_for(first: Prompt, second: Prompt) -> [u8; 32] {
+    (0u8..=255).map(|i| [i; 32]).find(|n| prompts_for(n)[..2] == [first, second]).expect("some nonce gives this order")
+}
+
+fn frame_for(p: Prompt) -> &'static RgbImage {
+    let f = frames();
+    match p {
+        Prompt::TurnLeft => &f.left,
+        Prompt::TurnRight => &f.right,
+        Prompt::ComeCloser => &f.closer,
+        Prompt::LookStraight => &f.straight,
+    }
+}
+
+/// Feed frames at the given times; returns the last progress and whether views were captured.
+fn run(nonce: [u8; 32], frames: &[(&RgbImage, f64)]) -> (Progress, bool) {
+    let mut s = LivenessSession::new(&nonce, LivenessLimits::DEFAULT);
+    let mut captured = false;
+    let mut last = s.progress(false);
+    for (img, t) in frames {
+        let (p, views) = pipeline().liveness_frame(&mut s, img, *t).unwrap();
+        captured |= views.is_some();
+        last = p;
+        if last.done {
+            break;
+        }
+    }
+    (last, captured)
+}
+
+#[test]
+fn every_prompt_order_passes_when_performed() {
+    let moves = [Prompt::TurnLeft, Prompt::TurnRight, Prompt::ComeCloser];
+    for a in moves {
+        for b in moves.iter().copied().filter(|&b| b != a) {
+            let nonce = nonce_for(a, b);
+            let straight = &frames().straight;
+            let seq = [(straight, 0.0), (frame_for(a), 800.0), (straight, 1600.0), (frame_for(b), 2400.0), (straight, 3200.0)];
+            // after "come closer" the user steps back: the straight frame is the same face
+            let (p, captured) = run(nonce, &seq);
+            assert!(p.passed, "{a:?} then {b:?}: {p:?}");
+            assert!(captured, "the final straight frame is kept for the proof");
+        }
+    }
+}
+
+#[test]
+fn the_opposite_turn_fails() {
+    let nonce = nonce_for(Prompt::TurnLeft, Prompt::TurnRight);
+    let f = frames();
+    let (p, _) = run(nonce, &[(&f.straight, 0.0), (&f.right, 800.0)]);
+    assert_eq!(p.failure, Some(Failure::WrongMovement), "{p:?}");
+}
+
+#[test]
+fn another_person_mid_sequence_fails() {
+    let nonce = nonce_for(Prompt::TurnLeft, Prompt::ComeCloser);
+    let f = frames();
+    let (p, _) = run(nonce, &[(&f.straight, 0.0), (&f.left, 800.0), (&f.straight, 1600.0), (&f.other_person_closer, 2400.0)]);
+    assert_eq!(p.failure, Some(Failure::FaceChanged), "{p:?}");
+}
+
+#[test]
+fn a_static_photo_times_out() {
+    let nonce = nonce_for(Prompt::TurnRight, Prompt::TurnLeft);
+    let f = frames();
+    let seq: Vec<(&RgbImage, f64)> = (0..8).map(|i| (&f.straight, i as f64 * 1000.0)).collect();
+    let (p, _) = run(nonce, &seq);
+    assert_eq!(p.failure, Some(Failure::PromptTimeout), "{p:?}");
+    assert!(!p.passed);
+}
+
+#[test]
+fn too_slow_fails_even_with_the_right_movements() {
+    let nonce = nonce_for(Prompt::TurnLeft, Prompt::TurnRight);
+    let f = frames();
+    let slow = LivenessLimits::DEFAULT.prompt_ms + 500.0;
+    let (p, _) = run(nonce, &[(&f.straight, 0.0), (&f.left, slow)]);
+    assert_eq!(p.failure, Some(Failure::PromptTimeout), "{p:?}");
+}
+
+#[test]
+fn a_face_jumping_across_the_frame_fails() {
+    let nonce = nonce_for(Prompt::TurnLeft, Prompt::TurnRight);
+    let f = frames();
+    // the same face, suddenly at the frame's edge (a swapped video, a cut)
+    let shifted = faceproof::geometry::warp(&f.straight, &faceproof::geometry::Affine([1.0, 0.0, 200.0, 0.0, 1.0, 0.0]), 640, 480);
+    let (p, _) = run(nonce, &[(&f.straight, 0.0), (&shifted, 100.0)]);
+    assert_eq!(p.failure, Some(Failure::FaceChanged), "{p:?}");
+}
