@@ -14,7 +14,9 @@ wasm-pack build --release --target web --out-dir pkg --out-name faceproof_wasm -
   -- --no-default-features --features inference
 wasm-pack build --release --target nodejs --out-dir pkg/node --out-name faceproof_verifier --no-pack "${OPT[@]}" \
   -- --no-default-features
-rm -f pkg/.gitignore pkg/node/.gitignore pkg/README.md pkg/node/README.md pkg/node/package.json
+rm -f pkg/.gitignore pkg/node/.gitignore pkg/README.md pkg/node/README.md
+# the Node build is CommonJS inside an ES-module package
+echo '{ "type": "commonjs" }' > pkg/node/package.json
 cp js/index.js js/index.d.ts js/worker.js js/device-secret.js js/verifier.cjs js/verifier.d.ts js/package.json pkg/
 mkdir -p pkg/models
 cp models/*.onnx models/LICENSE* pkg/models/

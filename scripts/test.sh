@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (scripts/setup.sh), then runs every test.
-#   native: unit + integration tests, the LFW accuracy gate when ../shared/data/lfw-dev exists
-#   browser: wasm-bindgen tests in headless Chromium
+#   1. native: unit, integration and property tests of the library, the CLI and the server;
+#      the LFW accuracy gate when ../shared/data/lfw-dev exists (skipped, saying so, if not)
+#   2. browser: wasm-bindgen tests in headless Chromium (wasm equals native, JS errors)
+#   3. package: build pkg/, then end-to-end tests in headless Chromium with a fake camera
+#      (demo app + relying-party server + network audit), a fresh Vite app using the packed
+#      tarball, and the Node verifier
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+SECONDS=0
 
-step "native tests (cargo test --release)"
-cargo test --release --all-targets
+step "native tests (cargo test --release --workspace)"
+cargo test --release --workspace --all-targets
 
 step "browser tests (wasm-pack test --headless --chrome --release)"
 wasm-pack test --headless --chrome --release --test web
 
-step "all tests passed"
+step "npm package (scripts/build-pkg.sh) and end-to-end tests"
+./scripts/build-pkg.sh
+cargo build --release -p faceproof-server --example fake_camera
+node tests/e2e/demo.mjs
+node tests/e2e/vite.mjs
+node tests/e2e/node-verifier.mjs
+
+step "all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s"

@@ -333,6 +333,18 @@ impl FacePipeline {
         })
     }
 
+    /// Reframe an image so that its strongest face is centred in a `width x height` frame
+    /// with `eye_distance` pixels between the eyes (test fixtures, fake camera videos).
+    pub fn reframe(&self, img: &RgbImage, eye_distance: f64, width: u32, height: u32) -> Result<RgbImage> {
+        let d = self.detect(img, DetectorKind::Front128, MIN_SCORE)?.into_iter().next().ok_or(Error::NoFace)?;
+        let (l, r) = (d.keypoints[crate::detect::keypoint::EYE_LEFT], d.keypoints[crate::detect::keypoint::EYE_RIGHT]);
+        let s = ((r[0] - l[0]) as f64).hypot((r[1] - l[1]) as f64) / eye_distance; // source px per frame px
+        let c = d.center();
+        let (cx, cy) = (width as f64 / 2.0, height as f64 / 2.0);
+        let inv = crate::geometry::Affine([s, 0.0, c[0] as f64 - s * cx, 0.0, s, c[1] as f64 - s * cy]);
+        Ok(crate::geometry::warp(img, &inv, width, height))
+    }
+
     /// Cosine score between the faces of two images (e.g. ID photo vs selfie).
     pub fn compare(&self, a: &RgbImage, opts_a: &TemplateOptions, b: &RgbImage, opts_b: &TemplateOptions) -> Result<f32> {
         let ta = self.template(a, opts_a)?;

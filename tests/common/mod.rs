@@ -95,15 +95,7 @@ pub mod degrade {
 /// A 640x480 "camera frame" showing the face of `img` centred, with the given distance between
 /// the eyes (pixels): the same framing for photos of different sizes.
 pub fn camera_frame(p: &faceproof::pipeline::FacePipeline, img: &faceproof::image::RgbImage, eye_distance: f64) -> faceproof::image::RgbImage {
-    use faceproof::detect::{keypoint, DetectorKind, MIN_SCORE};
-    use faceproof::geometry::{warp, Affine};
-    let d = p.detect(img, DetectorKind::Front128, MIN_SCORE).unwrap().remove(0);
-    let (l, r) = (d.keypoints[keypoint::EYE_LEFT], d.keypoints[keypoint::EYE_RIGHT]);
-    let ied = ((r[0] - l[0]) as f64).hypot((r[1] - l[1]) as f64);
-    let s = ied / eye_distance; // source pixels per frame pixel
-    let c = d.center();
-    // frame (u, v) -> source: c + s * ((u, v) - frame centre)
-    warp(img, &Affine([s, 0.0, c[0] as f64 - s * 320.0, 0.0, s, c[1] as f64 - s * 240.0]), 640, 480)
+    p.reframe(img, eye_distance, 640, 480).unwrap()
 }
 
 /// A document-like image: a light card with a coloured band, lines of dark "text" blocks and

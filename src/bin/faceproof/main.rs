@@ -3,7 +3,10 @@
 //! ```text
 //! faceproof embed IMAGE [--reference] [--json]
 //! faceproof compare A B [--threshold T] [--json]
-//! faceproof eval --pairs PAIRS.tsv --images DIR [--json] [--limit N]
+//! faceproof eval --pairs PAIRS.tsv --images DIR [--json] [--limit N] [--quality] [--protected]
+//! faceproof enroll --secret HEX --rp RP_ID [--epoch N] --out REFERENCE IMAGE...
+//! faceproof prove --secret HEX --reference REFERENCE --challenge JSON IMAGE...
+//! faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64 [--no-liveness]
 //! ```
 //! Pipeline options: `--reference` (exactly reference_pipeline.py), `--no-flip`,
 //! `--blazeface-align`, `--detector front|back`, `--selection central|strongest`.
@@ -88,7 +91,10 @@ pub(crate) fn options(args: &Args) -> TemplateOptions {
 fn usage() -> ExitCode {
     eprintln!(
         "usage:\n  faceproof embed IMAGE [--reference] [--json]\n  faceproof compare A B [--threshold T] [--json]\n  \
-         faceproof eval --pairs PAIRS.tsv --images DIR [--json] [--limit N]\n\
+         faceproof eval --pairs PAIRS.tsv --images DIR [--json] [--limit N] [--quality] [--protected]\n  \
+         faceproof enroll --secret HEX --rp RP_ID [--epoch N] --out REFERENCE IMAGE...\n  \
+         faceproof prove --secret HEX --reference REFERENCE --challenge JSON IMAGE...\n  \
+         faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64 [--no-liveness] [--now MS]\n\
          options: --models DIR  --reference (reference_pipeline.py)  --no-flip  --blazeface-align\n         \
          --detector front|back  --selection central|strongest"
     );
@@ -98,7 +104,7 @@ fn usage() -> ExitCode {
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     let Some(cmd) = raw.next() else { return usage() };
-    let args = match Args::parse(raw, &["models", "threshold", "pairs", "images", "limit", "selection", "detector", "cache", "draws"]) {
+    let args = match Args::parse(raw, &["models", "threshold", "pairs", "images", "limit", "selection", "detector", "cache", "draws", "secret", "rp", "epoch", "out", "reference", "challenge", "public-key", "proof", "now"]) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -109,6 +115,9 @@ fn main() -> ExitCode {
         "embed" => cmd_embed(&args),
         "compare" => cmd_compare(&args),
         "eval" => cmd_eval(&args),
+        "enroll" => keys_cli::enroll(&args),
+        "prove" => keys_cli::prove(&args),
+        "verify" => keys_cli::verify(&args),
         _ => return usage(),
     };
     match result {
@@ -318,6 +327,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
     Ok(())
 }
 
+mod keys_cli;
 mod protected_eval;
 
 /// Does rejecting low-quality images lower the error of the pairs kept? (error-versus-discard,

@@ -1,0 +1,53 @@
+// The npm package in a fresh Vite app, with no bundler configuration: `npm pack` the built
+// pkg/, install the tarball into a new app, `vite build`, serve dist/ and check in headless
+// Chromium that the page loads the models (worker + wasm + ONNX assets emitted by Vite) and
+// computes an embedding. Run by scripts/test.sh: node tests/e2e/vite.mjs
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve, CHROMIUM_FLAGS } from '../../scripts/static-server.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const app = fs.mkdtempSync(path.join(os.tmpdir(), 'faceproof-vite-'));
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+
+const tarball = run('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', app, '--silent'], app).trim().split('\n').pop();
+fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'vite-app', private: true, type: 'module', scripts: { build: 'vite build' } }, null, 1));
+fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html><title>loading</title><script type="module" src="/main.js"></script>');
+fs.writeFileSync(path.join(app, 'main.js'), `
+import { FaceProof } from 'faceproof';
+const fp = await FaceProof.create();
+const img = new Image();
+img.src = '/obama.jpg';
+await img.decode();
+const c = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+c.getContext('2d').drawImage(img, 0, 0);
+const e = await fp.embed(c.getContext('2d').getImageData(0, 0, c.width, c.height));
+document.title = 'embedding:' + e.length + ':' + Math.hypot(...e).toFixed(4);
+`);
+fs.mkdirSync(path.join(app, 'public'));
+fs.copyFileSync(path.join(root, 'tests/data/portraits/obama.jpg'), path.join(app, 'public/obama.jpg'));
+run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', path.join(app, tarball), 'vite@7'], app);
+run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
+const assets = fs.readdirSync(path.join(app, 'dist/assets'));
+console.log(`vite build: ${assets.length} assets (${assets.filter((a) => a.endsWith('.onnx')).length} models, ${assets.filter((a) => a.endsWith('.wasm')).length} wasm)`);
+
+const server = await serve(path.join(app, 'dist'));
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForFunction(() => document.title.startsWith('embedding:'), null, { timeout: 120_000 });
+  const title = await page.title();
+  assert.equal(title, 'embedding:192:1.0000');
+  console.log(`ok   a fresh Vite app installs the packed tarball, builds without config and embeds a face (${title})`);
+} finally {
+  await browser.close();
+  server.close();
+  fs.rmSync(app, { recursive: true, force: true });
+}
