@@ -22,7 +22,8 @@ wasm-pack test --headless --chrome --release --test web
 
 step "npm package (scripts/build-pkg.sh) and end-to-end tests"
 ./scripts/build-pkg.sh
-cargo build --release -p faceproof-server --example fake_camera
+cargo build --release -p faceproof-server
+cargo build --release -p faceproof --example fake_camera
 node tests/e2e/demo.mjs
 node tests/e2e/vite.mjs
 node tests/e2e/node-verifier.mjs
