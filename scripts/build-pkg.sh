@@ -19,7 +19,8 @@ rm -f pkg/.gitignore pkg/node/.gitignore pkg/README.md pkg/node/README.md
 echo '{ "type": "commonjs" }' > pkg/node/package.json
 cp js/index.js js/index.d.ts js/worker.js js/device-secret.js js/verifier.cjs js/verifier.d.ts js/package.json pkg/
 mkdir -p pkg/models
-cp models/*.onnx models/LICENSE* pkg/models/
+# the shipped weights: PReLU folded, int8/fp16 weights (tools/web_models.py; README "Size")
+cp models/web/*.onnx models/LICENSE* pkg/models/
 cp models/SOURCES.md pkg/LICENSES.md
 cp README.md pkg/README.md
 echo "pkg/ built: $(du -sh pkg | cut -f1)"

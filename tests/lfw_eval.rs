@@ -24,15 +24,28 @@ fn run_eval(extra: &[&str]) -> Option<serde_json::Value> {
     Some(j)
 }
 
-#[test]
-fn lfw_dev_accuracy_meets_the_required_figures() {
-    let Some(j) = run_eval(&[]) else { return };
+fn check_required(j: &serde_json::Value, what: &str) {
     for key in ["pairs", "accuracy", "accuracy_std", "eer", "tar_at_far_1e-2", "tar_at_far_1e-3", "no_face", "threshold"] {
-        assert!(j.get(key).is_some(), "missing key {key}");
+        assert!(j.get(key).is_some(), "{what}: missing key {key}");
     }
     assert_eq!(j["pairs"], 3000);
     let acc = j["accuracy"].as_f64().unwrap();
     let tar = j["tar_at_far_1e-3"].as_f64().unwrap();
-    assert!(acc >= 0.990, "accuracy {acc} < 99.0 %");
-    assert!(tar >= 0.970, "TAR@FAR 0.1 % {tar} < 97 %");
+    assert!(acc >= 0.990, "{what}: accuracy {acc} < 99.0 %");
+    assert!(tar >= 0.970, "{what}: TAR@FAR 0.1 % {tar} < 97 %");
+}
+
+/// The float32 models meet the required figures, and the shipped (web) weights stay within
+/// 0.1 point of them on accuracy and TAR.
+#[test]
+fn lfw_dev_accuracy_meets_the_required_figures() {
+    let Some(float) = run_eval(&[]) else { return };
+    check_required(&float, "float32 models");
+    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/models/web");
+    let Some(shipped) = run_eval(&["--models", web]) else { return };
+    check_required(&shipped, "shipped weights");
+    for key in ["accuracy", "tar_at_far_1e-2", "tar_at_far_1e-3"] {
+        let (a, b) = (float[key].as_f64().unwrap(), shipped[key].as_f64().unwrap());
+        assert!((a - b).abs() <= 0.001 + 1e-9, "{key}: shipped {b} vs float32 {a}");
+    }
 }

@@ -36,7 +36,7 @@ pub fn pack(bits: impl Iterator<Item = (usize, bool)>, n: usize) -> Vec<u64> {
 /// Build the locks' bit masks exactly as [`crate::protect::face_key::lock`] chooses them.
 pub fn simulate_lock(views: &[Projection], params: LockParams, seed: &[u8; 32]) -> SimulatedLocks {
     let n = params.n_bits as usize;
-    let (reliable, values) = select_reliable(views, params.reliable as usize).expect("valid views");
+    let (reliable, values) = select_reliable(views, params.reliable as usize).expect("valid views"); // ok: evaluation harness, constant valid inputs
     let enrolled = pack(reliable.iter().zip(&values).map(|(&p, &v)| (p as usize, v)), n);
     let masks = (0..params.locks)
         .map(|j| pack(lock_positions(seed, j, &reliable, params.k as usize).into_iter().map(|p| (p as usize, true)), n))
@@ -172,7 +172,7 @@ pub struct CurvePoint {
 /// The device secret of pair `i` (deterministic, so runs are repeatable).
 pub fn pair_secret(i: usize, salt: &str) -> DeviceSecret {
     let h: [u8; 32] = Sha256::new().chain_update(salt.as_bytes()).chain_update((i as u64).to_le_bytes()).finalize().into();
-    DeviceSecret::from_bytes(&h).expect("32 bytes")
+    DeviceSecret::from_bytes(&h).expect("32 bytes") // ok: evaluation harness, constant valid inputs
 }
 
 fn probes_of(v: &ImageViews, mode: ProbeMode) -> &[Embedding] {
@@ -227,7 +227,7 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
         range
             .map(|i| {
                 let p = pairs[i];
-                let keys = crate::protect::keys::Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("rp id");
+                let keys = crate::protect::keys::Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("rp id"); // ok: evaluation harness, constant valid inputs
                 let mut out = vec![vec![false; draws]; points.len()];
                 let mut current_n = 0;
                 let mut projections = (vec![], vec![]);
@@ -238,7 +238,7 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
                         current_n = n;
                     }
                     let (enroll, probes) = (&projections.0, &projections.1);
-                    let (reliable, values) = select_reliable(enroll, m as usize).expect("views");
+                    let (reliable, values) = select_reliable(enroll, m as usize).expect("views"); // ok: evaluation harness, constant valid inputs
                     let mut enrolled = vec![false; n as usize];
                     for (&q, &v) in reliable.iter().zip(&values) {
                         enrolled[q as usize] = v;
@@ -274,7 +274,7 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
     let (first, second) = std::thread::scope(|s| {
         let h = s.spawn(|| work(mid..pairs.len()));
         let first = work(0..mid);
-        (first, h.join().expect("worker thread"))
+        (first, h.join().expect("worker thread")) // ok: evaluation harness, constant valid inputs
     });
     let rows: Vec<Vec<Vec<bool>>> = first.into_iter().chain(second).collect();
     (0..points.len()).map(|g| (0..draws).map(|r| rows.iter().map(|row| row[g][r]).collect()).collect()).collect()
@@ -348,7 +348,7 @@ pub fn real_run(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mo
     for (i, p) in pairs.iter().enumerate() {
         let secret = pair_secret(i, "lfw-protected");
         let t0 = crate::clock::now_ms();
-        let e = enroll_with_lock_seed(&secret, "lfw.eval", 1, &images[p.a].enroll, params, lock_seed(i, 0)).expect("enroll");
+        let e = enroll_with_lock_seed(&secret, "lfw.eval", 1, &images[p.a].enroll, params, lock_seed(i, 0)).expect("enroll"); // ok: evaluation harness, constant valid inputs
         let t1 = crate::clock::now_ms();
         let opened = open_key(&secret, "lfw.eval", &e.reference, probes_of(&images[p.b], mode)).is_ok();
         let t2 = crate::clock::now_ms();

@@ -88,10 +88,22 @@ impl Transform {
         Projection(
             self.rows
                 .chunks_exact(DIM)
-                .map(|w| w.iter().zip(&e.0).map(|(a, b)| a * b).sum())
+                .map(|w| dot(w, &e.0))
                 .collect(),
         )
     }
+}
+
+/// Dot product with 8 independent accumulators, so the compiler can use SIMD lanes (a plain
+/// `sum()` is a sequential chain of float adds).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum()
 }
 
 /// Modified Gram-Schmidt within each block of 192 consecutive rows.
@@ -103,10 +115,10 @@ fn orthonormalize_blocks(rows: &mut [f32], n: usize) {
             let row = &mut rest[..DIM];
             for j in start..i {
                 let prev = &done[j * DIM..(j + 1) * DIM];
-                let dot: f32 = prev.iter().zip(row.iter()).map(|(a, b)| a * b).sum();
-                row.iter_mut().zip(prev).for_each(|(r, p)| *r -= dot * p);
+                let d = dot(prev, row);
+                row.iter_mut().zip(prev).for_each(|(r, p)| *r -= d * p);
             }
-            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+            let norm = dot(row, row).sqrt().max(1e-12);
             row.iter_mut().for_each(|v| *v /= norm);
         }
     }

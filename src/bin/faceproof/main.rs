@@ -266,7 +266,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         let e = template_for_eval(&p, &img, &o)?;
         if args.has("quality") {
             let (q, _) = p.assess(&img, e.template.detection.clone(), e.template.faces_seen.max(1), &Limits::DEFAULT)?;
-            qualities.insert(name.clone(), q);
+            qualities.insert(name.clone(), q.with_embedding_norm(e.template.norm, &Limits::DEFAULT));
             norms.insert(name.clone(), e.template.norm);
         }
         times.detect += e.template.times.detect;
@@ -358,7 +358,7 @@ fn quality_study(rows: &[PairRow], scored: &[ScoredPair], q: &HashMap<String, Qu
     let pair_q = |k: usize| (&q[&rows[k].a], &q[&rows[k].b]);
     let mut per_reason = serde_json::Map::new();
     let reasons = [Reason::FaceTooSmall, Reason::FaceCutOff, Reason::TooDark, Reason::TooBright, Reason::LowContrast,
-        Reason::Blurred, Reason::HeadTurned, Reason::HeadTilted, Reason::LowConfidence, Reason::MultipleFaces];
+        Reason::Blurred, Reason::HeadTurned, Reason::HeadTilted, Reason::LowConfidence, Reason::MultipleFaces, Reason::FaceUnclear];
     for r in reasons {
         let images = q.values().filter(|x| x.reasons.contains(&r)).count();
         let keep = |k: usize| { let (a, b) = pair_q(k); !a.reasons.contains(&r) && !b.reasons.contains(&r) };

@@ -130,8 +130,8 @@ fn linkability(images: &[ImageViews], pairs: &[PairIdx], n: usize) -> (f64, serd
     let (mut mated, mut nonmated) = (vec![], vec![]);
     let (mut same_face_two_keys, mut two_people_one_key) = (vec![], vec![]);
     for (i, p) in pairs.iter().enumerate() {
-        let k1 = Keys::derive(&pair_secret(i, "link-1"), "lfw.eval", 1).expect("keys");
-        let k2 = Keys::derive(&pair_secret(i, "link-2"), "lfw.eval", 1).expect("keys");
+        let k1 = Keys::derive(&pair_secret(i, "link-1"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
+        let k2 = Keys::derive(&pair_secret(i, "link-2"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
         let (t1, t2) = (Transform::new(&k1.transform, n), Transform::new(&k2.transform, n));
         let (a, b) = (&images[p.a].probe[0], &images[p.b].probe[0]);
         let s = code_similarity(&t1.project(a), &t2.project(b));
@@ -173,10 +173,10 @@ fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: 
     let n = params.n_bits as usize;
     let mut fractions = vec![];
     for (i, p) in pairs.iter().enumerate().filter(|(_, p)| !p.same) {
-        let keys = Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("keys");
+        let keys = Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
         let t = Transform::new(&keys.transform, n);
         let enroll = project(&t, &images[p.a].enroll);
-        let (reliable, values) = select_reliable(&enroll, params.reliable as usize).expect("views");
+        let (reliable, values) = select_reliable(&enroll, params.reliable as usize).expect("views"); // ok: evaluation harness, constant valid inputs
         let enrolled: HashMap<u16, bool> = reliable.iter().copied().zip(values).collect();
         let probe = t.project(&images[p.b].probe[0]);
         for j in 0..8 {
@@ -196,7 +196,7 @@ fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: 
             continue;
         }
         enrolled_people.push(who.clone());
-        let keys = Keys::derive(&pair_secret(i, "dictionary"), "lfw.eval", 1).expect("keys");
+        let keys = Keys::derive(&pair_secret(i, "dictionary"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
         let t = Transform::new(&keys.transform, n);
         let sim = simulate_lock(&project(&t, &images[p.a].enroll), params, &keys.lock);
         for (j, img) in images.iter().enumerate() {

@@ -1,0 +1,23 @@
+//! Native per-stage timings (median of N runs), e.g. to compare model variants:
+//! `RTEN_NUM_THREADS=1 cargo run --release --example stage_times -- models/web 50`
+use faceproof::image::RgbImage;
+use faceproof::pipeline::{FacePipeline, TemplateOptions};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = args.first().map_or("models", String::as_str);
+    let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(30);
+    let p = FacePipeline::from_dir(dir).expect("models");
+    let img = RgbImage::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/portraits/obama.jpg")).expect("image");
+    let mut t: Vec<[f64; 4]> = (0..runs)
+        .map(|_| {
+            let s = p.template(&img, &TemplateOptions::default()).expect("template").times;
+            [s.detect, s.landmarks, s.align, s.embed]
+        })
+        .collect();
+    let med = |i: usize, t: &mut Vec<[f64; 4]>| {
+        t.sort_by(|a, b| a[i].total_cmp(&b[i]));
+        t[t.len() / 2][i]
+    };
+    println!("{dir}: detect {:.2} ms, landmarks {:.2} ms, align {:.2} ms, embed {:.2} ms (median of {runs})", med(0, &mut t), med(1, &mut t), med(2, &mut t), med(3, &mut t));
+}
