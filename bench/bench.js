@@ -49,6 +49,13 @@ async function faceproof(frame) {
     engine.analyze(rgba, frame.width, frame.height, undefined);
     preview.push(performance.now() - a);
   }
+  // the same with tracking (detector on one frame in four)
+  const tracked = [];
+  for (let i = 0; i < RUNS; i++) {
+    const a = performance.now();
+    engine.analyze(rgba, frame.width, frame.height, { track: true });
+    tracked.push(performance.now() - a);
+  }
   // protection crypto alone (faces captured beforehand): enroll, and prove = open + sign
   const enrollMs = [], proveMs = [];
   const rp = new wasm.RelyingParty('bench.example');
@@ -68,6 +75,7 @@ async function faceproof(frame) {
   return {
     crypto: { enroll: stats(enrollMs), prove: stats(proveMs), referenceBytes: reference.length },
     preview: stats(preview),
+    previewTracked: stats(tracked),
     coldStart: { wasmMs: tWasm - tStart, fetchModelsMs: tFetch - tWasm, loadModelsMs: tLoad - tFetch, firstEmbeddingMs: tFirst - tLoad, totalMs: tFirst - t0 },
     stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v)])),
     memoryBytes: exports.memory.buffer.byteLength,

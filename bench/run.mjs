@@ -70,6 +70,7 @@ const summary = {
   },
   wasmMemoryBytes: spread((r) => r.faceproof.memoryBytes),
   previewFrameMs: { median: spread((r) => r.faceproof.preview.median), p95: spread((r) => r.faceproof.preview.p95) },
+  previewTrackedFrameMs: { median: spread((r) => r.faceproof.previewTracked.median), p95: spread((r) => r.faceproof.previewTracked.p95) },
   crypto: { enrollMs: spread((r) => r.faceproof.crypto.enroll.median), proveMs: spread((r) => r.faceproof.crypto.prove.median), referenceBytes: results[0].faceproof.crypto.referenceBytes },
   download: {
     faceproof: sizes(['pkg/faceproof_wasm_bg.wasm', 'pkg/faceproof_wasm.js', 'pkg/index.js', 'pkg/worker.js',
@@ -96,6 +97,7 @@ const d = summary.download.faceproof;
 console.log(`.wasm: ${d['pkg/faceproof_wasm_bg.wasm'].raw} B raw, ${d['pkg/faceproof_wasm_bg.wasm'].gzip} B gzip, ${d['pkg/faceproof_wasm_bg.wasm'].brotli} B brotli`);
 console.log(`download (wasm + JS + 3 models): ${d.total.raw} B raw, ${d.total.gzip} B gzip, ${d.total.brotli} B brotli`);
 console.log(`live preview frame (analyze, no embedding): median ${f(summary.previewFrameMs.median.mean)} ms [${f(summary.previewFrameMs.median.min)}-${f(summary.previewFrameMs.median.max)}], p95 ${f(summary.previewFrameMs.p95.mean)} ms`);
+console.log(`live preview frame with tracking (detector 1 frame in 4): median ${f(summary.previewTrackedFrameMs.median.mean)} ms [${f(summary.previewTrackedFrameMs.median.min)}-${f(summary.previewTrackedFrameMs.median.max)}], p95 ${f(summary.previewTrackedFrameMs.p95.mean)} ms`);
 console.log(`protection crypto (no inference): enroll ${f(summary.crypto.enrollMs.mean)} ms [${f(summary.crypto.enrollMs.min)}-${f(summary.crypto.enrollMs.max)}], prove (open the key + sign) ${f(summary.crypto.proveMs.mean)} ms [${f(summary.crypto.proveMs.min)}-${f(summary.crypto.proveMs.max)}]; reference ${summary.crypto.referenceBytes} B`);
 console.log(`wasm memory after the runs: ${(summary.wasmMemoryBytes.mean / 1048576).toFixed(1)} MiB`);
 console.log('wrote bench/results/latest.json and bench/results/stages.svg');

@@ -54,6 +54,31 @@ export interface EmbedOptions {
   reference?: boolean;
 }
 
+export interface Quality {
+  usable: boolean;
+  reasons: ('NO_FACE' | 'MULTIPLE_FACES' | 'FACE_TOO_SMALL' | 'FACE_CUT_OFF' | 'TOO_DARK' | 'TOO_BRIGHT' | 'LOW_CONTRAST' | 'BLURRED' | 'HEAD_TURNED' | 'HEAD_TILTED' | 'LOW_CONFIDENCE' | 'FACE_UNCLEAR')[];
+  measures: {
+    faces: number; score: number; eyeDistancePx: number; outside: number; brightness: number;
+    contrast: number; sharpness: number; yawDeg: number; rollDeg: number; embeddingNorm: number | null;
+  };
+}
+
+export interface Analysis {
+  faces: Face[];
+  quality: Quality;
+  ms: number;
+}
+
+export interface LivenessProgress {
+  prompts: ('turnLeft' | 'turnRight' | 'comeCloser' | 'lookStraight')[];
+  step: number;
+  current: 'turnLeft' | 'turnRight' | 'comeCloser' | 'lookStraight' | null;
+  done: boolean;
+  passed: boolean;
+  failure: 'NO_FACE' | 'MULTIPLE_FACES' | 'FACE_CHANGED' | 'PROMPT_TIMEOUT' | 'SESSION_TIMEOUT' | 'WRONG_MOVEMENT' | 'BAD_TIMESTAMPS' | null;
+  needsEmbedding: boolean;
+}
+
 export interface Comparison {
   score: number;
   threshold: number;
@@ -94,14 +119,17 @@ export declare class FaceProof {
   readonly timings: { wasmMs: number; fetchMs: number; loadMs: number };
   newDeviceSecret(): Promise<Uint8Array>;
   detect(frame: Frame, options?: { detector?: 'front' | 'back' }): Promise<Face[]>;
-  analyze(frame: Frame, options?: EmbedOptions): Promise<unknown>;
+  /** `track: true` for consecutive frames of one video: the detector runs on one frame in four. */
+  analyze(frame: Frame, options?: EmbedOptions & { track?: boolean }): Promise<Analysis>;
   embed(frame: Frame, options?: EmbedOptions): Promise<Float32Array>;
   template(frame: Frame, options?: EmbedOptions): Promise<TemplateResult>;
   compare(idPhoto: Frame, selfie: Frame, options?: { idDetector?: 'front' | 'back'; selfieDetector?: 'front' | 'back' }): Promise<Comparison>;
-  capture(frame: Frame, options?: EmbedOptions): Promise<TemplateResult>;
+  capture(frame: Frame, options?: EmbedOptions): Promise<{ captured: boolean; quality: Quality; face: Face; times: StageTimes }>;
+  startLiveness(challenge: Challenge): Promise<LivenessProgress>;
+  livenessFrame(frame: Frame, timeMs?: number): Promise<LivenessProgress>;
   clearCaptures(): Promise<void>;
   enroll(args: { deviceSecret: Uint8Array; rpId: string; epoch?: number }): Promise<Enrollment>;
-  prove(args: { deviceSecret: Uint8Array; reference: Uint8Array; challenge: Challenge; livenessDigest?: Uint8Array }): Promise<Uint8Array>;
+  prove(args: { deviceSecret: Uint8Array; reference: Uint8Array; challenge: Challenge }): Promise<Uint8Array>;
   terminate(): void;
 }
 

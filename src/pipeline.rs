@@ -132,6 +132,36 @@ pub struct Analysis {
     pub ms: f64,
 }
 
+/// State of [`FacePipeline::analyze_tracked`] across preview frames.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    /// Run the detector on one frame in this many (1 = every frame).
+    pub detect_every: usize,
+    since_detect: usize,
+    /// The detection to use next, with the eye centres it corresponds to.
+    last: Option<(Detection, [[f64; 2]; 2])>,
+}
+
+impl Tracker {
+    pub fn new(detect_every: usize) -> Tracker {
+        Tracker { detect_every: detect_every.max(1), since_detect: 0, last: None }
+    }
+}
+
+/// Move a detection by the similarity that takes the eye centres `from` to `to`.
+fn move_detection(d: &Detection, from: [[f64; 2]; 2], to: [[f64; 2]; 2]) -> Option<Detection> {
+    let m = crate::geometry::similarity(&from, &to)?;
+    let map = |p: [f32; 2]| {
+        let q = m.apply([p[0] as f64, p[1] as f64]);
+        [q[0] as f32, q[1] as f32]
+    };
+    let (c, s) = (map(d.center()), m.scale() as f32);
+    let (hw, hh) = (d.width() * s / 2.0, d.height() * s / 2.0);
+    let mut keypoints = d.keypoints;
+    keypoints.iter_mut().for_each(|k| *k = map(*k));
+    Some(Detection { score: d.score, bbox: [c[0] - hw, c[1] - hh, c[0] + hw, c[1] + hh], keypoints })
+}
+
 /// The four networks. Each is optional so that a page can load only what it needs (the
 /// back-range detector is only for ID photos).
 #[derive(Default)]
@@ -197,6 +227,38 @@ impl FacePipeline {
         };
         let (quality, mesh) = self.assess(img, main, faces.len(), limits)?;
         Ok(Analysis { quality, faces, mesh, ms: now_ms() - t0 })
+    }
+
+    /// [`FacePipeline::analyze`] for a stream of preview frames: while exactly one face is
+    /// tracked, the detector runs only every `tracker.detect_every` frames; in between, the
+    /// last detection is moved with the face (the similarity between the eye positions then
+    /// and now, from FaceMesh) and FaceMesh runs on that (as MediaPipe's face mesh does).
+    /// Tracked frames count one face: a second face is seen at the next detection.
+    pub fn analyze_tracked(&self, img: &RgbImage, tracker: &mut Tracker, limits: &Limits) -> Result<Analysis> {
+        let t0 = now_ms();
+        if let Some((det, eyes)) = tracker.last.take() {
+            if tracker.since_detect + 1 < tracker.detect_every {
+                let (quality, mesh) = self.assess(img, det.clone(), 1, limits)?;
+                if let Some(m) = mesh.as_ref().filter(|m| m.presence >= 0.5) {
+                    let p = m.five_points();
+                    if let Some(moved) = move_detection(&det, eyes, [p[0], p[1]]) {
+                        tracker.last = Some((moved.clone(), [p[0], p[1]]));
+                        tracker.since_detect += 1;
+                        return Ok(Analysis { quality, faces: vec![moved], mesh, ms: now_ms() - t0 });
+                    }
+                }
+            }
+        }
+        let a = self.analyze(img, DetectorKind::Front128, limits)?;
+        tracker.since_detect = 0;
+        tracker.last = match (&a.faces[..], &a.mesh) {
+            ([one], Some(m)) => {
+                let p = m.five_points();
+                Some((one.clone(), [p[0], p[1]]))
+            }
+            _ => None,
+        };
+        Ok(a)
     }
 
     /// Quality of one detected face (`faces`: how many the frame has).

@@ -126,7 +126,7 @@ mod engine {
     use crate::detect::{Detection, DetectorKind};
     use crate::embed::Embedding;
     use crate::image::RgbImage;
-    use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions};
+    use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
     use crate::liveness::{LivenessLimits, LivenessSession};
     use crate::protect::face_key::LockParams;
     use crate::protect::liveness_digest_for;
@@ -142,14 +142,19 @@ mod engine {
         flip: Option<bool>,
         /// Exactly reference_pipeline.py (strongest anchor, 4-point alignment).
         reference: bool,
+        /// `analyze` only: track the face across consecutive frames.
+        track: bool,
         /// "single" (default: error on several faces), "central", "largest", "strongest".
         selection: Option<String>,
     }
 
     impl EmbedOptions {
         fn parse(v: JsValue) -> Result<TemplateOptions, JsValue> {
-            let o: EmbedOptions = if v.is_undefined() || v.is_null() { EmbedOptions::default() } else { from_js(v, "options")? };
-            o.template_options().map_err(js_error)
+            Self::read(v)?.template_options().map_err(js_error)
+        }
+
+        fn read(v: JsValue) -> Result<EmbedOptions, JsValue> {
+            if v.is_undefined() || v.is_null() { Ok(EmbedOptions::default()) } else { from_js(v, "options") }
         }
 
         fn template_options(&self) -> Result<TemplateOptions, Error> {
@@ -263,6 +268,7 @@ mod engine {
         pipeline: FacePipeline,
         captured: Vec<Captured>,
         liveness: Option<Liveness>,
+        tracker: Tracker,
     }
 
     impl Default for FaceEngine {
@@ -271,6 +277,9 @@ mod engine {
         }
     }
 
+    /// With `{track: true}`, `analyze` runs the detector on one preview frame in this many.
+    const TRACK_DETECT_EVERY: usize = 4;
+
     /// Frames kept at most (older ones are dropped first).
     const MAX_CAPTURED: usize = 8;
 
@@ -278,7 +287,7 @@ mod engine {
     impl FaceEngine {
         #[wasm_bindgen(constructor)]
         pub fn new() -> FaceEngine {
-            FaceEngine { pipeline: FacePipeline::default(), captured: vec![], liveness: None }
+            FaceEngine { pipeline: FacePipeline::default(), captured: vec![], liveness: None, tracker: Tracker::new(TRACK_DETECT_EVERY) }
         }
 
         /// Load one model from its ONNX bytes. `name` is the file name, e.g.
@@ -297,11 +306,21 @@ mod engine {
         }
 
         /// Quality of a live frame, cheap enough for every preview frame (no embedding):
-        /// `{faces, quality: {usable, reasons: ["TOO_DARK", ...], measures}, ms}`.
-        pub fn analyze(&self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
-            let o = EmbedOptions::parse(options)?;
+        /// `{faces, quality: {usable, reasons: ["TOO_DARK", ...], measures}, ms}`. With
+        /// `{track: true}` (consecutive frames of one video) the detector runs on one frame in
+        /// four while a single face is tracked.
+        pub fn analyze(&mut self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+            let raw = EmbedOptions::read(options)?;
+            let track = raw.track;
+            let o = raw.template_options().map_err(js_error)?;
             let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
-            let a = self.pipeline.analyze(&img, o.detector, &Limits::DEFAULT).map_err(js_error)?;
+            let a = if track && o.detector == DetectorKind::Front128 {
+                self.pipeline.analyze_tracked(&img, &mut self.tracker, &Limits::DEFAULT)
+            } else {
+                self.tracker = Tracker::new(TRACK_DETECT_EVERY);
+                self.pipeline.analyze(&img, o.detector, &Limits::DEFAULT)
+            }
+            .map_err(js_error)?;
             to_js(&AnalysisJs { faces: a.faces.iter().map(FaceJs::from).collect(), quality: a.quality, ms: a.ms })
         }
 

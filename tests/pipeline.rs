@@ -65,3 +65,27 @@ fn tiny_and_odd_shaped_frames_do_not_panic() {
         assert!(matches!(r, Err(Error::NoFace)), "{w}x{h}: {r:?}");
     }
 }
+
+#[test]
+fn tracking_follows_a_moving_face_and_falls_back_to_detection() {
+    use faceproof::geometry::{warp, Affine};
+    use faceproof::pipeline::Tracker;
+    use faceproof::quality::Limits;
+    let p = pipeline();
+    let f0 = common::camera_frame(&p, &portrait("obama.jpg"), 70.0);
+    let f1 = warp(&f0, &Affine([1.0, 0.0, -15.0, 0.0, 1.0, -6.0]), 640, 480); // face moves right/down
+    let mut tr = Tracker::new(4);
+    let a0 = p.analyze_tracked(&f0, &mut tr, &Limits::DEFAULT).unwrap();
+    let a1 = p.analyze_tracked(&f1, &mut tr, &Limits::DEFAULT).unwrap();
+    let full = p.analyze(&f1, DetectorKind::Front128, &Limits::DEFAULT).unwrap();
+    let (c0, c1) = (a0.faces[0].center(), a1.faces[0].center());
+    assert!(((c1[0] - c0[0]) - 15.0).abs() < 3.0 && ((c1[1] - c0[1]) - 6.0).abs() < 3.0, "{c0:?} -> {c1:?}");
+    let (t, u) = (&a1.quality.measures, &full.quality.measures);
+    assert!((t.eye_distance_px - u.eye_distance_px).abs() < 2.0, "{t:?} vs {u:?}");
+    assert!((t.yaw_deg - u.yaw_deg).abs() < 3.0, "{t:?} vs {u:?}");
+    assert!(a1.quality.usable);
+    // the face leaves: tracking fails over to the detector, which finds nothing
+    let blank = RgbImage::from_rgb(&vec![90u8; 640 * 480 * 3], 640, 480).unwrap();
+    let a2 = p.analyze_tracked(&blank, &mut tr, &Limits::DEFAULT).unwrap();
+    assert_eq!(a2.quality.reasons, vec![faceproof::quality::Reason::NoFace]);
+}

@@ -92,7 +92,7 @@ async function loop() {
         showPrompt(p);
         if (p.done) await finishLogin(p);
       } else {
-        lastAnalysis = await fp.analyze(grab());
+        lastAnalysis = await fp.analyze(grab(), { track: true });
         draw(lastAnalysis.faces, lastAnalysis.quality);
       }
     } catch (e) {
@@ -128,6 +128,9 @@ async function compareId(file) {
   c.getContext('2d').drawImage(bitmap, 0, 0);
   const idImage = c.getContext('2d').getImageData(0, 0, bitmap.width, bitmap.height);
   try {
+    const t = await fp.template(idImage, { detector: 'back', selection: 'largest' });
+    const ms = Object.entries(t.times).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
+    $('photo-timings').textContent = `ID photo: face found (score ${t.face.score.toFixed(2)}); ${ms}`;
     const r = await fp.compare(idImage, grab());
     const out = $('compare-result');
     out.textContent = `${r.samePerson ? 'Same person' : 'Different person'} (score ${r.score.toFixed(3)}, threshold ${r.threshold.toFixed(2)})`;

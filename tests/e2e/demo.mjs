@@ -102,6 +102,7 @@ await step('onboarding: quality feedback, ID photo comparison, enrollment as oba
   await page.setInputFiles('#id-photo', path.join(tmp, 'id-card.png'));
   await page.waitForFunction(() => /person/.test(document.querySelector('#compare-result').innerText), null, { timeout: 30_000 });
   assert.match(await page.locator('#compare-result').innerText(), /^Same person/);
+  assert.match(await page.locator('#photo-timings').innerText(), /detect [\d.]+ ms.*embed [\d.]+ ms/);
   await page.screenshot({ path: path.join(out, '3-id-photo-compared.png'), fullPage: true });
   await page.waitForSelector('#enroll:not([disabled])');
   await page.click('#enroll');
@@ -170,7 +171,7 @@ await step('network audit: only the protocol\'s fields leave the page', async ()
   }
   const responses = audit.filter((a) => a.kind === 'response' && a.url.includes('/api/challenge') && a.body);
   for (const r of responses) assert.deepEqual(Object.keys(JSON.parse(r.body.toString())).sort(), ['challenge', 'livenessRequired', 'reference']);
-  fs.writeFileSync(path.join(out, 'network-audit.json'), fullPage: true, JSON.stringify(audit.map((a) => ({ ...a, body: a.body ? `${a.body.length} bytes` : undefined })), null, 1));
+  fs.writeFileSync(path.join(out, 'network-audit.json'), JSON.stringify(audit.map((a) => ({ ...a, body: a.body ? `${a.body.length} bytes` : undefined })), null, 1));
   console.log(`     ${requests.length} requests audited (${requests.filter((r) => r.url.includes('/api/')).length} to the API)`);
 });
 
