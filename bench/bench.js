@@ -23,10 +23,12 @@ const MODELS = ['blazeface_front_128.onnx', 'facemesh_468.onnx', 'mobilefacenet_
 
 async function faceproof(frame) {
   const tStart = performance.now();
+  // as js/worker.js does: the models download while the wasm module compiles
+  const fetching = Promise.all(MODELS.map(async (m) => new Uint8Array(await (await fetch(`/pkg/models/${m}`)).arrayBuffer())));
   const wasm = await import('/pkg/faceproof_wasm.js');
   const exports = await wasm.default();
   const tWasm = performance.now();
-  const bytes = await Promise.all(MODELS.map(async (m) => new Uint8Array(await (await fetch(`/pkg/models/${m}`)).arrayBuffer())));
+  const bytes = await fetching;
   const tFetch = performance.now();
   const engine = new wasm.FaceEngine();
   MODELS.forEach((m, i) => engine.loadModel(m, bytes[i]));

@@ -36,11 +36,14 @@ async function fetchWithProgress(name, url, report) {
 const ops = {
   async init({ models, wasmUrl }) {
     const t0 = performance.now();
+    // the models download while the wasm module compiles
+    const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
+    const fetching = Promise.all(Object.entries(models).map(async ([name, url]) => [name, await fetchWithProgress(name, url, report)]));
+    fetching.catch(() => {}); // reported by the await below, not as an unhandled rejection
     await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
     const tWasm = performance.now();
     engine = new FaceEngine();
-    const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
-    const bytes = await Promise.all(Object.entries(models).map(async ([name, url]) => [name, await fetchWithProgress(name, url, report)]));
+    const bytes = await fetching;
     const tFetch = performance.now();
     for (const [name, b] of bytes) engine.loadModel(name, b);
     const tLoad = performance.now();

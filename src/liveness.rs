@@ -121,6 +121,10 @@ pub struct LivenessSession {
     started: Option<f64>,
     step_started: f64,
     step_baseline_eyes: f32,
+    /// The face has looked straight since the current prompt began: only then does a turn
+    /// the wrong way count (right after "turn left" is met, the head is still turned left
+    /// for a few frames while the next prompt says "turn right").
+    centered_in_step: bool,
     last: Option<(f64, [f32; 2], f32)>,
     anchor: Option<Embedding>,
     failure: Option<Failure>,
@@ -135,6 +139,7 @@ impl LivenessSession {
             started: None,
             step_started: 0.0,
             step_baseline_eyes: 0.0,
+            centered_in_step: false,
             last: None,
             anchor: None,
             failure: None,
@@ -208,6 +213,7 @@ impl LivenessSession {
         }
         self.last = Some((o.time_ms, o.center, o.eye_distance_px));
         let prompt = self.prompts[self.step];
+        self.centered_in_step |= o.yaw_deg.abs() <= l.straight_deg;
         let met = match prompt {
             Prompt::TurnLeft => o.yaw_deg >= l.turn_deg,
             Prompt::TurnRight => o.yaw_deg <= -l.turn_deg,
@@ -219,7 +225,7 @@ impl LivenessSession {
             Prompt::TurnRight => o.yaw_deg >= l.turn_deg,
             _ => false,
         };
-        if opposite {
+        if opposite && self.centered_in_step {
             return self.fail(Failure::WrongMovement);
         }
         if !met {
@@ -230,6 +236,7 @@ impl LivenessSession {
             return self.fail(Failure::FaceChanged);
         }
         self.step += 1;
+        self.centered_in_step = false;
         self.step_started = o.time_ms;
         self.step_baseline_eyes = o.eye_distance_px;
         self.progress(false)

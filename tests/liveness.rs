@@ -88,6 +88,24 @@ fn every_prompt_order_passes_when_performed() {
 }
 
 #[test]
+fn poses_held_over_several_frames_pass() {
+    // as a camera sees them: each pose for several frames, so the head is still turned one
+    // way for a while after the next prompt asks for the other way
+    for (a, b) in [(Prompt::TurnLeft, Prompt::TurnRight), (Prompt::TurnRight, Prompt::TurnLeft)] {
+        let straight = &frames().straight;
+        let poses = [straight, frame_for(a), straight, frame_for(b), straight];
+        let seq: Vec<(&RgbImage, f64)> = poses.iter().flat_map(|&f| [f; 3]).enumerate().map(|(i, f)| (f, i as f64 * 100.0)).collect();
+        let (p, _) = run(nonce_for(a, b), &seq);
+        assert!(p.passed, "{a:?} then {b:?}: {p:?}");
+        // and skipping the return to straight: turned one way, then at once the other way
+        let seq: Vec<(&RgbImage, f64)> =
+            [straight, frame_for(a), frame_for(a), frame_for(b), straight].iter().enumerate().map(|(i, &f)| (f, i as f64 * 100.0)).collect();
+        let (p, _) = run(nonce_for(a, b), &seq);
+        assert!(p.passed, "{a:?} then {b:?} without a pause: {p:?}");
+    }
+}
+
+#[test]
 fn the_opposite_turn_fails() {
     let nonce = nonce_for(Prompt::TurnLeft, Prompt::TurnRight);
     let f = frames();

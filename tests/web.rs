@@ -157,7 +157,7 @@ fn enroll_prove_verify_in_the_browser() {
 
 #[wasm_bindgen_test]
 fn analyze_reports_quality_reasons() {
-    let e = engine();
+    let mut e = engine();
     let blank = vec![10u8; 320 * 240 * 4];
     let a = e.analyze(&blank, 320, 240, JsValue::UNDEFINED).unwrap();
     let q = get(&a, "quality");
@@ -167,4 +167,17 @@ fn analyze_reports_quality_reasons() {
     let img = RgbImage::decode(portrait("obama.jpg")).unwrap();
     let a = e.analyze(&rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&get(&a, "quality"), "usable").as_bool(), Some(true));
+    // tracked preview frames: the same face and verdict, from the second frame on without the detector
+    let track = js_sys::Object::new();
+    js_sys::Reflect::set(&track, &"track".into(), &true.into()).unwrap();
+    let x0 = |a: &JsValue| js_sys::Array::from(&get(&js_sys::Array::from(&get(a, "faces")).get(0), "box")).get(0).as_f64().unwrap();
+    for _ in 0..3 {
+        let t = e.analyze(&rgba(&img), img.width, img.height, track.clone().into()).unwrap();
+        assert_eq!(get(&get(&t, "quality"), "usable").as_bool(), Some(true));
+        assert!((x0(&t) - x0(&a)).abs() < 4.0, "{} vs {}", x0(&t), x0(&a));
+    }
+    // an unknown option is refused with a code
+    let bad = js_sys::Object::new();
+    js_sys::Reflect::set(&bad, &"track".into(), &"yes".into()).unwrap();
+    assert_eq!(code(e.analyze(&blank, 320, 240, bad.into()).unwrap_err()), "INVALID_ARGUMENT");
 }

@@ -24,6 +24,12 @@ const REASONS = {
   REFERENCE_DECRYPT: 'this device has another key for this user', UNKNOWN_USER: 'unknown user',
 };
 
+const LIVENESS_FAILURES = {
+  NO_FACE: 'the face left the frame', MULTIPLE_FACES: 'several faces were seen', FACE_CHANGED: 'the face changed',
+  PROMPT_TIMEOUT: 'a movement took too long', SESSION_TIMEOUT: 'the check took too long',
+  WRONG_MOVEMENT: 'the head turned the other way', BAD_TIMESTAMPS: 'frames arrived out of order',
+};
+
 let fp = null;
 let mode = 'preview'; // or 'liveness'
 let running = false;
@@ -197,7 +203,10 @@ async function finishLogin(p) {
   const s = session;
   session = null;
   try {
-    if (!p.passed) await fp.capture(grab()); // prove anyway: the server decides, and says why
+    if (!p.passed) {
+      status(`liveness: ${LIVENESS_FAILURES[p.failure] || p.failure}`);
+      await fp.capture(grab()); // prove anyway: the server decides, and says why
+    }
     const deviceSecret = await DeviceSecretStore.get(`${RP_ID}:${s.username}`);
     if (!deviceSecret) throw Object.assign(new Error('this device holds no key for this user'), { code: 'NO_DEVICE_SECRET' });
     const proof = await fp.prove({ deviceSecret, reference: s.reference, challenge: s.challenge });

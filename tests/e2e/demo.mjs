@@ -116,7 +116,7 @@ await step('login as obama with the prompted movements: accepted', async () => {
   page = await openPage();
   const prompts = await login(page, 'obama', 'obama.jpg', 'obama2.jpg');
   await page.screenshot({ path: path.join(out, '5-login-obama.png'), fullPage: true });
-  assert.match(await resultText(page), /^Logged in as obama/, `prompts ${prompts}`);
+  assert.match(await resultText(page), /^Logged in as obama/, `prompts ${prompts}; ${await page.locator('#status').innerText()}`);
   const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
   assert.equal(me.user, 'obama');
 });
