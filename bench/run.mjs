@@ -1,4 +1,4 @@
-// The benchmark command: `scripts/bench.sh` (builds pkg/ first), or `node bench/run.mjs [--runs N] [--repeat R]`.
+// The benchmark command: `scripts/bench.sh` (builds pkg/ first), or `node bench/run.mjs [--runs N] [--repeat R] [--simd simd128]`.
 // Runs bench/index.html in headless Chromium R times (fresh profile each: empty cache), prints
 // per-stage median/p95 for faceproof and onnxruntime-web, cold start, download sizes and wasm
 // memory; writes bench/results/latest.json and bench/results/stages.svg.
@@ -29,7 +29,7 @@ function sizes(files) {
 }
 
 const server = await serve(root);
-const url = `http://127.0.0.1:${server.address().port}/bench/index.html?runs=${RUNS}`;
+const url = `http://127.0.0.1:${server.address().port}/bench/index.html?runs=${RUNS}&simd=${arg('simd', 'auto')}`; // --simd simd128: without relaxed SIMD
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
 const results = [];
 try {
@@ -53,12 +53,15 @@ const spread = (get) => {
   const v = results.map(get);
   return { mean: v.reduce((a, b) => a + b, 0) / v.length, min: Math.min(...v), max: Math.max(...v), runs: v };
 };
+// the module the page loaded: the relaxed-SIMD build where Chromium has it
+const WASM = results[0].faceproof.simd === 'relaxed' ? 'pkg/faceproof_wasm_relaxed_bg.wasm' : 'pkg/faceproof_wasm_bg.wasm';
 const stages = ['detect', 'landmarks', 'align', 'embed', 'total'];
 const ortModels = { detect: 'blazeface_front_128.onnx', landmarks: 'facemesh_468.onnx', embed: 'mobilefacenet_192.onnx' };
 const summary = {
   date: new Date().toISOString(),
   browser: results[0].userAgent,
   framesPerRun: RUNS,
+  simd: results[0].faceproof.simd,
   repeats: REPEAT,
   faceproof: Object.fromEntries(stages.map((s) => [s, { median: spread((r) => r.faceproof.stages[s].median), p95: spread((r) => r.faceproof.stages[s].p95) }])),
   onnxruntimeWeb: Object.fromEntries(Object.entries(ortModels).map(([s, m]) => [s, { median: spread((r) => r.onnxruntime.models[m].median), p95: spread((r) => r.onnxruntime.models[m].p95) }])),
@@ -73,7 +76,7 @@ const summary = {
   previewTrackedFrameMs: { median: spread((r) => r.faceproof.previewTracked.median), p95: spread((r) => r.faceproof.previewTracked.p95) },
   crypto: { enrollMs: spread((r) => r.faceproof.crypto.enroll.median), proveMs: spread((r) => r.faceproof.crypto.prove.median), referenceBytes: results[0].faceproof.crypto.referenceBytes },
   download: {
-    faceproof: sizes(['pkg/faceproof_wasm_bg.wasm', 'pkg/faceproof_wasm.js', 'pkg/index.js', 'pkg/worker.js',
+    faceproof: sizes([WASM, 'pkg/faceproof_wasm.js', 'pkg/index.js', 'pkg/worker.js', 'pkg/features.js',
       'pkg/models/blazeface_front_128.onnx', 'pkg/models/facemesh_468.onnx', 'pkg/models/mobilefacenet_192.onnx']),
     onnxruntimeWebEngine: sizes(['node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs', 'node_modules/onnxruntime-web/dist/ort.wasm.min.mjs']),
   },
@@ -84,7 +87,7 @@ fs.writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify({ 
 fs.writeFileSync(path.join(root, 'bench/results/stages.svg'), chart(summary));
 
 const f = (x) => x.toFixed(1);
-console.log(`\nfaceproof benchmark: headless ${summary.browser.match(/Chrome\/[\d.]+/)?.[0]}, 1 thread, SIMD; ${RUNS} frames x ${REPEAT} runs (mean [min-max] of run medians)`);
+console.log(`\nfaceproof benchmark: headless ${summary.browser.match(/Chrome\/[\d.]+/)?.[0]}, 1 thread, ${summary.simd === 'relaxed' ? 'relaxed SIMD' : 'SIMD'}; ${RUNS} frames x ${REPEAT} runs (mean [min-max] of run medians)`);
 console.log('stage       faceproof median   p95        onnxruntime-web median  ratio');
 for (const s of stages) {
   const fp = summary.faceproof[s];
@@ -94,7 +97,7 @@ for (const s of stages) {
 }
 console.log(`cold start to first embedding: ${f(summary.coldStart.faceproofFirstEmbeddingMs.mean)} ms [${f(summary.coldStart.faceproofFirstEmbeddingMs.min)}-${f(summary.coldStart.faceproofFirstEmbeddingMs.max)}]; onnxruntime-web sessions ready: ${f(summary.coldStart.onnxruntimeLoadMs.mean)} ms`);
 const d = summary.download.faceproof;
-console.log(`.wasm: ${d['pkg/faceproof_wasm_bg.wasm'].raw} B raw, ${d['pkg/faceproof_wasm_bg.wasm'].gzip} B gzip, ${d['pkg/faceproof_wasm_bg.wasm'].brotli} B brotli`);
+console.log(`.wasm (${WASM}): ${d[WASM].raw} B raw, ${d[WASM].gzip} B gzip, ${d[WASM].brotli} B brotli`);
 console.log(`download (wasm + JS + 3 models): ${d.total.raw} B raw, ${d.total.gzip} B gzip, ${d.total.brotli} B brotli`);
 console.log(`live preview frame (analyze, no embedding): median ${f(summary.previewFrameMs.median.mean)} ms [${f(summary.previewFrameMs.median.min)}-${f(summary.previewFrameMs.median.max)}], p95 ${f(summary.previewFrameMs.p95.mean)} ms`);
 console.log(`live preview frame with tracking (detector 1 frame in 4): median ${f(summary.previewTrackedFrameMs.median.mean)} ms [${f(summary.previewTrackedFrameMs.median.min)}-${f(summary.previewTrackedFrameMs.median.max)}], p95 ${f(summary.previewTrackedFrameMs.p95.mean)} ms`);

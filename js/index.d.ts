@@ -109,6 +109,8 @@ export interface LoadProgress {
 export interface CreateOptions {
   /** Override model URLs by file name (see MODEL_FILES). */
   models?: Partial<Record<string, string>>;
+  /** Override the .wasm URL (default: next to the module; the relaxed-SIMD build where supported). */
+  wasmUrl?: string;
   onProgress?: (p: LoadProgress) => void;
   /** Bring your own worker (must run faceproof/worker.js). */
   worker?: Worker;
@@ -116,7 +118,7 @@ export interface CreateOptions {
 
 export declare class FaceProof {
   static create(options?: CreateOptions): Promise<FaceProof>;
-  readonly timings: { wasmMs: number; fetchMs: number; loadMs: number };
+  readonly timings: { wasmMs: number; fetchMs: number; loadMs: number; simd: 'relaxed' | 'simd128' };
   newDeviceSecret(): Promise<Uint8Array>;
   detect(frame: Frame, options?: { detector?: 'front' | 'back' }): Promise<Face[]>;
   /** `track: true` for consecutive frames of one video: the detector runs on one frame in four. */

@@ -96,19 +96,19 @@ export { DeviceSecretStore } from './device-secret.js';
 export class FaceProof {
   constructor(transport, timings) {
     this.transport = transport;
-    /** Cold-start breakdown: {wasmMs, fetchMs, loadMs}. */
+    /** Cold-start breakdown {wasmMs, fetchMs, loadMs}, and which module runs: simd 'relaxed' or 'simd128'. */
     this.timings = timings;
   }
 
   /**
    * Start the worker, compile the wasm module and load the models.
-   * @param {{models?: Record<string,string>, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker}} [options]
+   * @param {{models?: Record<string,string>, wasmUrl?: string, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker}} [options]
    */
   static async create(options = {}) {
     const models = { ...defaultModelUrls(), ...(options.models || {}) };
     const worker = options.worker || new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     const transport = new WorkerTransport(worker, options.onProgress);
-    const timings = await transport.send({ op: 'init', models });
+    const timings = await transport.send({ op: 'init', models, wasmUrl: options.wasmUrl });
     return new FaceProof(transport, timings);
   }
 

@@ -3,6 +3,7 @@
 //               {id, op: <FaceEngine method>, args: [...]}
 // Messages out: {id, result} | {id, error: {message, code}} | {op: 'progress', ...}
 import init, { FaceEngine, newDeviceSecret } from './faceproof_wasm.js';
+import { hasRelaxedSimd } from './features.js';
 
 let engine = null;
 
@@ -40,14 +41,16 @@ const ops = {
     const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
     const fetching = Promise.all(Object.entries(models).map(async ([name, url]) => [name, await fetchWithProgress(name, url, report)]));
     fetching.catch(() => {}); // reported by the await below, not as an unhandled rejection
-    await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+    const relaxed = !wasmUrl && hasRelaxedSimd();
+    const wasm = wasmUrl || (relaxed ? new URL('./faceproof_wasm_relaxed_bg.wasm', import.meta.url) : undefined);
+    await init(wasm ? { module_or_path: wasm } : undefined);
     const tWasm = performance.now();
     engine = new FaceEngine();
     const bytes = await fetching;
     const tFetch = performance.now();
     for (const [name, b] of bytes) engine.loadModel(name, b);
     const tLoad = performance.now();
-    return { wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch };
+    return { wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch, simd: relaxed ? 'relaxed' : 'simd128' };
   },
   newDeviceSecret() {
     return newDeviceSecret();

@@ -247,8 +247,9 @@ async function main() {
     },
   });
   $('loading').hidden = true;
-  status(`ready in ${Math.round(performance.now() - t0)} ms`);
+  status(`ready in ${Math.round(performance.now() - t0)} ms (${fp.timings.simd === 'relaxed' ? 'relaxed SIMD' : 'SIMD'})`);
   document.body.dataset.ready = '1';
+  document.body.dataset.simd = fp.timings.simd;
 }
 
 main().catch((e) => { $('load-status').textContent = `Could not start: ${e.message}`; });

@@ -63,6 +63,8 @@ async function openPage() {
   page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });
   await page.goto(origin);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+  // Chromium has relaxed SIMD: the worker must have picked the module built for it
+  assert.equal(await page.getAttribute('body', 'data-simd'), 'relaxed');
   return page;
 }
 
