@@ -61,7 +61,7 @@ fn main() {
             }
             .expect("a face in the photo");
             let mut f = std::io::BufWriter::new(std::fs::File::create(&args[1]).expect("output"));
-            write!(f, "YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg\n").unwrap();
+            writeln!(f, "YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg").unwrap();
             for pose in args[4].split(',') {
                 let yuv = yuv420(&frame(pose));
                 for _ in 0..HOLD_FRAMES {

@@ -62,6 +62,7 @@ pub fn similarity(src: &[[f64; 2]], dst: &[[f64; 2]]) -> Option<Affine> {
         num_b += sx * dy - sy * dx;
         den += sx * sx + sy * sy;
     }
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // also rejects NaN
     if !(den > 1e-12) {
         return None;
     }

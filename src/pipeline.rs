@@ -179,12 +179,12 @@ impl FacePipeline {
         let read = |name: &str| {
             std::fs::read(dir.join(name)).map_err(|e| Error::ModelLoad(format!("{}: {e}", dir.join(name).display())))
         };
-        let mut p = FacePipeline::default();
-        p.front = Some(Detector::load(DetectorKind::Front128, read(files::DETECTOR_FRONT)?)?);
-        p.back = Some(Detector::load(DetectorKind::Back256, read(files::DETECTOR_BACK)?)?);
-        p.landmarker = Some(Landmarker::load(read(files::LANDMARKS)?)?);
-        p.embedder = Some(Embedder::load(read(files::EMBEDDER)?)?);
-        Ok(p)
+        Ok(FacePipeline {
+            front: Some(Detector::load(DetectorKind::Front128, read(files::DETECTOR_FRONT)?)?),
+            back: Some(Detector::load(DetectorKind::Back256, read(files::DETECTOR_BACK)?)?),
+            landmarker: Some(Landmarker::load(read(files::LANDMARKS)?)?),
+            embedder: Some(Embedder::load(read(files::EMBEDDER)?)?),
+        })
     }
 
     /// Load one model from its bytes; `name` is one of [`files`].

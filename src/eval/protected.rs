@@ -244,6 +244,7 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
                         enrolled[q as usize] = v;
                     }
                     let disagree: Vec<Vec<bool>> = probes.iter().map(|pr| (0..n as usize).map(|q| pr.bit(q) != enrolled[q]).collect()).collect();
+                    #[allow(clippy::needless_range_loop)] // r is also the lock seed's draw number
                     for r in 0..draws {
                         let seed = lock_seed(i, r);
                         // best[mode][locks idx] = largest first-disagreement index over locks < L

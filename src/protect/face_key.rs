@@ -38,7 +38,7 @@ impl LockParams {
     /// Ranges the parser accepts: anything else is a malformed reference.
     pub fn validate(&self) -> Result<()> {
         let ok = (64..=4096).contains(&self.n_bits)
-            && self.n_bits % 64 == 0
+            && self.n_bits.is_multiple_of(64)
             && (16..=self.n_bits).contains(&self.reliable)
             && (8..=128).contains(&self.k)
             && (self.k as u16) <= self.reliable

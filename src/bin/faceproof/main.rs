@@ -383,7 +383,8 @@ fn quality_study(rows: &[PairRow], scored: &[ScoredPair], q: &HashMap<String, Qu
             .into()
     };
     edc.insert("embedding_norm".into(), edc_of(&|k| norms[&rows[k].a].min(norms[&rows[k].b]) as f64));
-    let measures: [(&str, fn(&Quality) -> f64); 5] = [
+    type Measure = (&'static str, fn(&Quality) -> f64);
+    let measures: [Measure; 5] = [
         ("sharpness", |x| x.measures.sharpness as f64),
         ("eye_distance_px", |x| x.measures.eye_distance_px as f64),
         ("detector_score", |x| x.measures.score as f64),
