@@ -30,7 +30,7 @@ function sizes(files) {
 
 const server = await serve(root);
 const url = `http://127.0.0.1:${server.address().port}/bench/index.html?runs=${RUNS}&simd=${arg('simd', 'auto')}`; // --simd simd128: without relaxed SIMD
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_FLAGS, ...(process.env.CHROMIUM_EXTRA_FLAGS || '').split(' ').filter(Boolean)] }); // e.g. --js-flags=--no-liftoff to diagnose
 const results = [];
 try {
   for (let i = 0; i < REPEAT; i++) {

@@ -118,7 +118,7 @@ export interface CreateOptions {
 
 export declare class FaceProof {
   static create(options?: CreateOptions): Promise<FaceProof>;
-  readonly timings: { wasmMs: number; fetchMs: number; loadMs: number; simd: 'relaxed' | 'simd128' };
+  readonly timings: { wasmMs: number; fetchMs: number; loadMs: number; simd: 'relaxed' | 'simd128' | 'custom' };
   newDeviceSecret(): Promise<Uint8Array>;
   detect(frame: Frame, options?: { detector?: 'front' | 'back' }): Promise<Face[]>;
   /** `track: true` for consecutive frames of one video: the detector runs on one frame in four. */

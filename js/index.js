@@ -96,7 +96,7 @@ export { DeviceSecretStore } from './device-secret.js';
 export class FaceProof {
   constructor(transport, timings) {
     this.transport = transport;
-    /** Cold-start breakdown {wasmMs, fetchMs, loadMs}, and which module runs: simd 'relaxed' or 'simd128'. */
+    /** Cold-start breakdown {wasmMs, fetchMs, loadMs}, and which module runs: simd 'relaxed', 'simd128' or 'custom' (wasmUrl). */
     this.timings = timings;
   }
 

@@ -50,7 +50,7 @@ const ops = {
     const tFetch = performance.now();
     for (const [name, b] of bytes) engine.loadModel(name, b);
     const tLoad = performance.now();
-    return { wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch, simd: relaxed ? 'relaxed' : 'simd128' };
+    return { wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch, simd: wasmUrl ? 'custom' : relaxed ? 'relaxed' : 'simd128' };
   },
   newDeviceSecret() {
     return newDeviceSecret();
