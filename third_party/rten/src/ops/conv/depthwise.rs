@@ -83,11 +83,144 @@ trait DepthwiseConvKernel<X, W, Y> {
         input_zero: X,
         kernel_zero: W,
     );
+
+    /// Compute a whole output channel at once, if this kernel has a fast path for the
+    /// convolution's shape. Returns `false` (writing nothing) otherwise, and the caller
+    /// falls back to [`compute_row`](DepthwiseConvKernel::compute_row).
+    ///
+    /// faceproof patch: see PATCHES.md.
+    fn compute_channel(
+        &self,
+        _params: &ChannelParams,
+        _out_chan: &mut [MaybeUninit<Y>],
+        _image_chan: &[X],
+        _kernel_chan: NdTensorView<W, 2>,
+        _out_init: Y,
+    ) -> bool {
+        false
+    }
+}
+
+/// Shape of one channel of a depthwise convolution, for
+/// [`DepthwiseConvKernel::compute_channel`].
+struct ChannelParams {
+    in_h: usize,
+    in_w: usize,
+    in_row_stride: usize,
+    out_h: usize,
+    out_w: usize,
+    out_row_stride: usize,
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    dilations: [usize; 2],
+    /// Top and left padding.
+    pad: [usize; 2],
+}
+
+/// Square kernels and strides with a vectorizable path: MobileNet-style networks
+/// (MobileFaceNet, BlazeFace, FaceMesh) use 3x3 and 5x5 kernels with stride 1 or 2.
+fn fast_depthwise_f32(
+    p: &ChannelParams,
+    out_chan: &mut [MaybeUninit<f32>],
+    image_chan: &[f32],
+    kernel: NdTensorView<f32, 2>,
+    bias: f32,
+) -> bool {
+    if p.dilations != [1, 1] || p.out_h == 0 || p.out_w == 0 {
+        return false;
+    }
+    let mut weights = [0f32; 25];
+    let [k_h, k_w] = p.kernel;
+    if k_h != k_w || !(k_h == 3 || k_h == 5) {
+        return false;
+    }
+    for ky in 0..k_h {
+        for kx in 0..k_w {
+            weights[ky * k_w + kx] = kernel[[ky, kx]];
+        }
+    }
+    match (k_h, p.strides) {
+        (3, [1, 1]) => depthwise_padded::<3, 1>(p, out_chan, image_chan, &weights, bias),
+        (3, [2, 2]) => depthwise_padded::<3, 2>(p, out_chan, image_chan, &weights, bias),
+        (5, [1, 1]) => depthwise_padded::<5, 1>(p, out_chan, image_chan, &weights, bias),
+        (5, [2, 2]) => depthwise_padded::<5, 2>(p, out_chan, image_chan, &weights, bias),
+        _ => return false,
+    }
+    true
+}
+
+/// Depthwise convolution of one channel with a `K`x`K` kernel and stride `S`.
+///
+/// The channel is first copied into a zero-padded scratch image (for `S = 2`, each row
+/// is stored de-interleaved: even columns, then odd columns), so that every kernel tap
+/// reads a contiguous run of the scratch row and the loop over output columns has no
+/// bounds or padding tests: the compiler vectorizes it (SIMD over output columns). The
+/// taps are summed in the same order as [`GenericDepthwiseConvKernel`], so the results
+/// are the same.
+fn depthwise_padded<const K: usize, const S: usize>(
+    p: &ChannelParams,
+    out_chan: &mut [MaybeUninit<f32>],
+    image_chan: &[f32],
+    weights: &[f32; 25],
+    bias: f32,
+) {
+    let (out_h, out_w) = (p.out_h, p.out_w);
+    // Scratch size: the input columns and rows the outputs read, padding included.
+    let sh = (out_h - 1) * S + K;
+    let sw = (out_w - 1) * S + K;
+    // De-interleaved row: `half` even columns, then the odd columns.
+    let half = sw.div_ceil(S);
+    let mut scratch = vec![0f32; sh * sw];
+    for y in 0..sh {
+        let Some(in_y) = y.checked_sub(p.pad[0]).filter(|&iy| iy < p.in_h) else {
+            continue;
+        };
+        let in_row = &image_chan[in_y * p.in_row_stride..][..p.in_w];
+        let row = &mut scratch[y * sw..][..sw];
+        for (x, dst_col) in (0..sw).map(|x| (x, if S == 1 { x } else { x / 2 + (x % 2) * half })) {
+            if let Some(in_x) = x.checked_sub(p.pad[1]).filter(|&ix| ix < p.in_w) {
+                row[dst_col] = in_row[in_x];
+            }
+        }
+    }
+
+    for oy in 0..out_h {
+        // One slice of `out_w` values per kernel tap.
+        let taps: [[&[f32]; K]; K] = std::array::from_fn(|ky| {
+            let row = &scratch[(oy * S + ky) * sw..][..sw];
+            std::array::from_fn(|kx| {
+                let start = if S == 1 { kx } else { kx / 2 + (kx % 2) * half };
+                &row[start..start + out_w]
+            })
+        });
+        let out_row = &mut out_chan[oy * p.out_row_stride..][..out_w];
+        for (ox, out) in out_row.iter_mut().enumerate() {
+            let mut acc = bias;
+            for ky in 0..K {
+                for kx in 0..K {
+                    // Safety: every tap slice has `out_w` elements and `ox < out_w`.
+                    acc += unsafe { *taps[ky][kx].get_unchecked(ox) } * weights[ky * K + kx];
+                }
+            }
+            out.write(acc);
+        }
+    }
 }
 
 struct GenericDepthwiseConvKernel {}
 
 impl DepthwiseConvKernel<f32, f32, f32> for GenericDepthwiseConvKernel {
+    fn compute_channel(
+        &self,
+        params: &ChannelParams,
+        out_chan: &mut [MaybeUninit<f32>],
+        image_chan: &[f32],
+        kernel_chan: NdTensorView<f32, 2>,
+        out_init: f32,
+    ) -> bool {
+        fast_depthwise_f32(params, out_chan, image_chan, kernel_chan, out_init)
+    }
+
     fn compute_row(
         &self,
         params: &ConvParams,
@@ -264,6 +397,28 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
             };
 
             let kernel_zero = kernel_zero.map(|kz| kz[c]).unwrap_or_default();
+
+            let channel_params = ChannelParams {
+                in_h,
+                in_w: input.size(2),
+                in_row_stride: input.stride(1),
+                out_h,
+                out_w: out_row_len,
+                out_row_stride,
+                kernel: [k_h, kernel.size(3)],
+                strides,
+                dilations,
+                pad: [pad_top, padding[1]],
+            };
+            if self.kernel.compute_channel(
+                &channel_params,
+                out_chan_data,
+                in_chan_data,
+                kernel_view,
+                init_value,
+            ) {
+                continue;
+            }
 
             for out_y in 0..out_h {
                 // Here and in the `compute_row` implementation we use manual
