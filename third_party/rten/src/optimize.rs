@@ -27,7 +27,7 @@ use diagnostics::{DiagnosticLevel, Diagnostics};
 
 use fusions::{
     AddSoftmaxFusion, ApproxGeluFusion, BatchNormalizationFusion, CastElimination,
-    ComputeShapeFusion, ConvAddFusion, ConvBatchNormFusion, ConvIntegerToFloatFusion, Fusion,
+    ComputeShapeFusion, ConvAddFusion, ConvBatchNormFusion, ConvPReluFusion, ConvIntegerToFloatFusion, Fusion,
     FusionError, FusionVisitor, GeluFusion, GroupedQueryAttentionMatMulFusion, IdentityFusion,
     LayerNormalizationFusion, MatMulAddFusion, MatMulIntegerToFloatFusion, MatMulScaleFusion,
     PatternFusion, RMSNormalizationFusion, ReciprocalFusion, ReduceMeanAxesFusion,
@@ -655,6 +655,7 @@ impl GraphOptimizer {
         // Convolution fusions
         fusions.push(ConvAddFusion {});
         fusions.push(ConvBatchNormFusion {});
+        fusions.push(ConvPReluFusion {});
         fusions.push(ConvIntegerToFloatFusion {}.into_visitor());
 
         // Attention fusions.

@@ -28,6 +28,25 @@ mod im2col;
 use depthwise::DepthwiseConvExecutor;
 use im2col::build_im2col;
 
+/// A step applied to each output channel of one image as soon as the convolution has
+/// computed it (while it is still in cache), given the channel index and its values.
+///
+/// faceproof patch (PATCHES.md): this is how [`ConvPRelu`] fuses `PRelu` into `Conv`.
+pub type ChannelEpilogue<'a, Y> = &'a (dyn Fn(usize, &mut [Y]) + Sync);
+
+/// Apply `epilogue` to each row of a `[channels, pixels]` output, channel indices
+/// starting at `first_chan`.
+fn apply_epilogue<Y>(epilogue: Option<ChannelEpilogue<Y>>, out: &mut [Y], pixels: usize, first_chan: usize) {
+    if let Some(epilogue) = epilogue {
+        if pixels == 0 {
+            return;
+        }
+        for (c, row) in out.chunks_exact_mut(pixels).enumerate() {
+            epilogue(first_chan + c, row);
+        }
+    }
+}
+
 /// Specialization of conv_2d for pointwise convolutions over one image. This
 /// can be reduced to tensor reshaping and matrix multiplication.
 fn conv_2d_pointwise<X: GemmInT, W: GemmInT, Y: GemmOutT>(
@@ -37,6 +56,7 @@ fn conv_2d_pointwise<X: GemmInT, W: GemmInT, Y: GemmOutT>(
     bias: Option<NdTensorView<Y, 1>>,
     input_quant: Option<QuantParams<X>>,
     kernel_zero: Option<&[W]>,
+    epilogue: Option<ChannelEpilogue<Y>>,
 ) -> Tensor<Y>
 where
     GemmExecutor<W, X, Y>: Default,
@@ -76,6 +96,7 @@ where
                 },
             )
             .unwrap();
+        apply_epilogue(epilogue, out_item, in_h * in_w, 0);
         n_init += out_item.len();
     }
 
@@ -117,7 +138,7 @@ where
     GemmExecutor<W, X, Y>: Default,
 {
     conv_impl(
-        pool, input, kernel, bias, padding, groups, strides, dilations, None, None,
+        pool, input, kernel, bias, padding, groups, strides, dilations, None, None, None,
     )
 }
 
@@ -132,6 +153,7 @@ fn conv_impl<X: GemmInT, W: GemmInT, Y: GemmOutT + Default>(
     dilations: &[usize],
     input_zero: Option<X>,
     kernel_zero: Option<&[W]>,
+    epilogue: Option<ChannelEpilogue<Y>>,
 ) -> Result<Tensor<Y>, OpError>
 where
     DepthwiseConvExecutor<X, W, Y>: Default,
@@ -175,6 +197,7 @@ where
             &dilations_2d,
             input_zero,
             kernel_zero,
+            epilogue,
         );
 
         return result_2d.map(|mut t| {
@@ -263,6 +286,7 @@ where
             bias.as_ref().map(|b| b.nd_view()),
             input_quant,
             kernel_zero,
+            epilogue,
         ));
     }
 
@@ -279,6 +303,7 @@ where
             [out_h, out_w],
             input_zero,
             kernel_zero,
+            epilogue,
         );
         return Ok(output.into_dyn());
     }
@@ -351,6 +376,7 @@ where
                         },
                     )
                     .unwrap();
+                apply_epilogue(epilogue, out_mat, out_h * out_w, out_chans.start);
                 n_init.fetch_add(out_mat.len(), Ordering::SeqCst);
             });
     }
@@ -418,6 +444,80 @@ impl_infer_shapes!(
     }
 );
 
+/// `PRelu(Conv(X, W, B), slope)` with one slope per output channel, created by the
+/// optimizer's `ConvPReluFusion` (faceproof patch, PATCHES.md). The activation runs on
+/// each output channel as soon as it is computed, while it is still in cache, instead of
+/// as a separate pass over a new tensor.
+///
+/// Inputs: `X`, `W`, optional `B`, and the `[out_channels]` slope.
+#[derive(Debug)]
+pub struct ConvPRelu {
+    pub conv: Conv,
+}
+
+impl Operator for ConvPRelu {
+    fn name(&self) -> &str {
+        "ConvPRelu"
+    }
+
+    fn max_inputs(&self) -> Option<usize> {
+        Some(4)
+    }
+
+    fn run(&self, ctx: &OpRunContext) -> Result<OutputList, OpError> {
+        let inputs = ctx.inputs();
+        let input = inputs.require_as(0)?;
+        let weight: TensorView<f32> = inputs.require_as(1)?;
+        let bias = inputs.get_as(2)?;
+        let slope: NdTensorView<f32, 1> = inputs.require_as(3)?;
+        if weight.ndim() == 0 || slope.size(0) != weight.size(0) {
+            return Err(OpError::incompatible_input_shapes(
+                "PRelu slope does not have one value per output channel",
+            ));
+        }
+        let slope = slope.to_vec();
+        let prelu = |chan: usize, values: &mut [f32]| {
+            let alpha = slope[chan];
+            for v in values {
+                *v = if *v < 0. { *v * alpha } else { *v };
+            }
+        };
+        let conv = &self.conv;
+        conv_impl::<f32, f32, f32>(
+            ctx.pool(),
+            input,
+            weight,
+            bias,
+            conv.padding.clone(),
+            conv.groups,
+            &conv.strides,
+            &conv.dilations,
+            None,
+            None,
+            Some(&prelu),
+        )
+        .into_op_result()
+    }
+
+    fn output_types(&self, _ctx: &OutputTypesContext) -> Option<OutputTypeList> {
+        Some([OutputType::CopyFromInput(0)].into())
+    }
+
+    fn as_infer_shapes(&self) -> Option<&dyn InferShapes> {
+        Some(self)
+    }
+}
+
+impl_infer_shapes!(
+    ConvPRelu,
+    op,
+    shape_ops::Conv {
+        strides: &op.conv.strides,
+        dilations: &op.conv.dilations,
+        padding: op.conv.padding.as_shape_inference_padding(),
+    }
+);
+
 pub fn conv_integer<X, W>(
     pool: &BufferPool,
     input: TensorView<X>,
@@ -472,6 +572,7 @@ where
         dilations,
         Some(input_zero),
         Some(&kernel_zero),
+        None,
     )
 }
 

@@ -15,6 +15,7 @@ use crate::operator::Operator;
 use crate::ops::transform_inputs::TransformInputsBuilder;
 use crate::ops::{
     AddSoftmax, BatchNormalization, Cast, ComputeShape, Conv, ConvInteger, ConvIntegerToFloat,
+    ConvPRelu,
     FusedMatMul, Gelu, GroupedQueryAttentionMatMul, LayerNormalization, MatMulIntegerToFloat,
     RMSNormalization, Reciprocal, ReduceMean, RepeatInterleave, Shape, Silu, Softmax, Swish,
     SymbolInfo, Transpose,
@@ -1890,6 +1891,103 @@ impl FusionVisitor for ConvAddFusion {
             fused_op: conv_op.clone_operator(),
             input_ids: vec![Some(conv_input), Some(conv_weight), None],
             new_constant_inputs: vec![(2, bias_const)],
+            output_ids: op_node.output_ids().to_vec(),
+            unused_input_ids: Vec::new(),
+        }))
+    }
+}
+
+/// Fuse `PRelu(Conv(X, W, B), slope)` into [`ConvPRelu`] when the slope is a constant
+/// with one value per output channel and the `Conv`'s output has no other use.
+///
+/// faceproof patch (PATCHES.md): MobileFaceNet and FaceMesh follow most convolutions with
+/// a PRelu, which rten otherwise runs as a separate broadcasting pass over a new tensor.
+pub struct ConvPReluFusion {}
+
+impl FusionVisitor for ConvPReluFusion {
+    type State = ();
+
+    fn name(&self) -> &str {
+        "ConvPReluFusion"
+    }
+
+    fn prepare(&self, _: &Graph) {}
+
+    fn maybe_fuse(
+        &self,
+        _state: &(),
+        graph: &Graph,
+        _op_node_id: NodeId,
+        op_node: &OperatorNode,
+    ) -> Result<Fusion, FusionError> {
+        if op_node.operator().name() != "PRelu" {
+            return Err(FusionError::NoMatch);
+        }
+        let [Some(conv_out), Some(slope_id)] = op_node.input_ids() else {
+            return Err(FusionError::NoMatch);
+        };
+        let Some((_, conv_node)) = graph.get_source_node(*conv_out) else {
+            return Err(FusionError::NoMatch);
+        };
+        let Some(conv) = conv_node.operator().downcast_ref::<Conv>() else {
+            return Err(FusionError::NoMatch);
+        };
+        // The fused op replaces the PRelu only: if the Conv's output were used elsewhere the
+        // Conv would run twice.
+        let single_use = graph.get_consumers(*conv_out).is_some_and(|c| c.len() == 1)
+            && !graph.output_ids().contains(conv_out);
+        if !single_use {
+            return Err(FusionError::CheckFailed("conv output has other uses"));
+        }
+        let (input, weight, bias) = match conv_node.input_ids() {
+            [Some(input), Some(weight)] | [Some(input), Some(weight), None] => (*input, *weight, None),
+            [Some(input), Some(weight), Some(bias)] => (*input, *weight, Some(*bias)),
+            _ => return Err(FusionError::NoMatch),
+        };
+
+        // Weights have shape `[out_channels, in_channels / groups, ...kernel]`.
+        let weight_shape = graph
+            .get_node(weight)
+            .and_then(|n| n.shape())
+            .ok_or(FusionError::CheckFailed("unknown conv weight shape"))?;
+        let out_channels = match weight_shape.first() {
+            Some(Dimension::Fixed(size)) => *size,
+            _ => return Err(FusionError::CheckFailed("unknown conv output channels")),
+        };
+        let conv_rank = weight_shape.len();
+
+        // The slope must broadcast as `[1, out_channels, 1, ...]` against the output.
+        let Some(Node::Constant(slope_const)) = graph.get_node(*slope_id) else {
+            return Err(FusionError::CheckFailed("slope is not a constant"));
+        };
+        let slope_shape = slope_const.shape();
+        if slope_shape.len() > conv_rank {
+            return Err(FusionError::CheckFailed("slope has too many dims"));
+        }
+        let padded: Vec<usize> = std::iter::repeat_n(1, conv_rank - slope_shape.len())
+            .chain(slope_shape.iter().copied())
+            .collect();
+        if channel_count(&padded) != Some(out_channels) {
+            return Err(FusionError::CheckFailed("slope is not per-channel"));
+        }
+        let Some(slope_view) = TypedConstant::<f32>::as_typed_view(slope_const) else {
+            return Err(FusionError::CheckFailed("slope is not an f32 constant"));
+        };
+        let slope = vector_constant(slope_view.iter().copied().collect());
+
+        let fused = ConvPRelu {
+            conv: Conv {
+                groups: conv.groups,
+                dilations: conv.dilations.clone(),
+                padding: conv.padding.clone(),
+                strides: conv.strides.clone(),
+            },
+        };
+        Ok(Fusion::Op(FusedOp {
+            name: op_node.name().map(|s| s.to_string()),
+            fused_op: Arc::new(fused),
+            input_ids: vec![Some(input), Some(weight), bias, None],
+            new_constant_inputs: vec![(3, slope)],
             output_ids: op_node.output_ids().to_vec(),
             unused_input_ids: Vec::new(),
         }))

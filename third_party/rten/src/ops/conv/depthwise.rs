@@ -8,6 +8,7 @@ use rten_tensor::prelude::*;
 use rten_tensor::{AssumeInit, NdTensor, NdTensorView, NdTensorViewMut};
 use smallvec::SmallVec;
 
+use super::ChannelEpilogue;
 use crate::buffer_pool::{AutoReturn, BufferPool};
 
 /// Calculate the output coordinate range for which all input / output
@@ -355,6 +356,7 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
         col_range_for_kernel_x: &[(Range<usize>, Range<usize>)],
         input_zero: Option<X>,
         kernel_zero: Option<&[W]>,
+        epilogue: Option<ChannelEpilogue<Y>>,
     ) {
         debug_assert_eq!(input.stride(2), 1, "last dim of input is not contiguous");
         debug_assert_eq!(output.stride(2), 1, "last dim of output is not contiguous");
@@ -410,17 +412,15 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
                 dilations,
                 pad: [pad_top, padding[1]],
             };
-            if self.kernel.compute_channel(
+            let done = self.kernel.compute_channel(
                 &channel_params,
                 out_chan_data,
                 in_chan_data,
                 kernel_view,
                 init_value,
-            ) {
-                continue;
-            }
+            );
 
-            for out_y in 0..out_h {
+            for out_y in (0..out_h).filter(|_| !done) {
                 // Here and in the `compute_row` implementation we use manual
                 // slicing of the input data rather than tensor `slice` methods
                 // for efficiency.
@@ -435,6 +435,12 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
                     input_zero,
                     kernel_zero,
                 );
+            }
+
+            if let Some(epilogue) = epilogue {
+                // Safety: every row of the channel was written above.
+                let out_chan_data = unsafe { out_chan_data.assume_init() };
+                epilogue(c, out_chan_data);
             }
         }
     }
@@ -452,6 +458,7 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
         out_hw: [usize; 2],
         input_zero: Option<X>,
         kernel_zero: Option<&[W]>,
+        epilogue: Option<ChannelEpilogue<Y>>,
     ) -> NdTensor<Y, 4> {
         let [batch, _in_c, _in_h, in_w]: [usize; 4] = input.shape();
         let [out_c, _, _k_h, k_w]: [usize; 4] = kernel.shape();
@@ -513,6 +520,7 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
                         &col_range_for_kernel_x,
                         input_zero,
                         kernel_zero,
+                        epilogue,
                     );
 
                     n_init.fetch_add(out_chans.len(), Ordering::SeqCst);
