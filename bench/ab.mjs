@@ -1,0 +1,23 @@
+// A/B of two builds of the module in one page, rounds interleaved so that machine drift hits both:
+//   node bench/ab.mjs /pkg/a_bg.wasm /pkg/b_bg.wasm     (paths served from the repo root; same JS glue)
+// Prints the median detect / landmarks / embed ms of each over 100 templates.
+import { chromium } from 'playwright-core';
+import { serve, CHROMIUM_FLAGS } from '../scripts/static-server.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [a, b] = process.argv.slice(2);
+if (!a || !b) throw new Error('usage: node bench/ab.mjs /pkg/a.wasm /pkg/b.wasm');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const server = await serve(root);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+try {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${server.address().port}/bench/ab.html?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  await page.waitForFunction(() => window.__ab, null, { timeout: 600_000 });
+  const r = await page.evaluate(() => window.__ab);
+  for (const [stage, [ma, mb]] of Object.entries(r)) console.log(`${stage.padEnd(10)} A ${ma.toFixed(1)} ms   B ${mb.toFixed(1)} ms`);
+} finally {
+  await browser.close();
+  server.close();
+}
