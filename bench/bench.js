@@ -3,6 +3,8 @@
 const params = new URLSearchParams(location.search);
 const RUNS = Number(params.get('runs') || 50);
 const IMAGE = params.get('image') || '/tests/data/portraits/obama.jpg';
+// ?threads=N: both engines with N threads (faceproof's threads build in a Worker); stages only
+const THREADS = Number(params.get('threads') || 1);
 
 // cold start counts from the navigation's start (performance.now() = 0), i.e. the page's first byte
 const tScript = performance.now();
@@ -92,10 +94,22 @@ async function faceproof(framePromise) {
   };
 }
 
+async function faceproofThreaded(framePromise) {
+  const frame = await framePromise;
+  const worker = new Worker('/bench/threads-worker.js', { type: 'module' });
+  const r = await new Promise((resolve) => {
+    worker.onmessage = (e) => resolve(e.data);
+    worker.postMessage({ threads: THREADS, rgba: new Uint8Array(frame.data.buffer), width: frame.width, height: frame.height, runs: RUNS, models: MODELS });
+  });
+  worker.terminate();
+  if (!r.ok) throw new Error(r.error);
+  return { threads: THREADS, stages: Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, stats(v)])) };
+}
+
 async function onnxruntime() {
   const tStart = performance.now();
   const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
-  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.numThreads = THREADS;
   ort.env.wasm.simd = true;
   ort.env.wasm.proxy = false;
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
@@ -128,7 +142,7 @@ async function onnxruntime() {
 (async () => {
   try {
     const framePromise = imageData(IMAGE);
-    const fp = await faceproof(framePromise);
+    const fp = THREADS > 1 ? await faceproofThreaded(framePromise) : await faceproof(framePromise);
     const ort = await onnxruntime();
     const ours = fp.stages;
     const ratio = {
@@ -137,7 +151,7 @@ async function onnxruntime() {
       embed: ours.embed.median / ort.models['mobilefacenet_192.onnx'].median,
       total: ours.total.median / (ort.models['blazeface_front_128.onnx'].median + ort.models['facemesh_468.onnx'].median + ort.models['mobilefacenet_192.onnx'].median),
     };
-    window.__bench = { ok: true, runs: RUNS, image: IMAGE, userAgent: navigator.userAgent, crossOriginIsolated, faceproof: fp, onnxruntime: ort, ratio };
+    window.__bench = { ok: true, runs: RUNS, threads: THREADS, image: IMAGE, userAgent: navigator.userAgent, crossOriginIsolated, faceproof: fp, onnxruntime: ort, ratio };
   } catch (e) {
     window.__bench = { ok: false, error: String(e && e.stack || e) };
   }

@@ -1,4 +1,6 @@
-// The benchmark command: `scripts/bench.sh` (builds pkg/ first), or `node bench/run.mjs [--runs N] [--repeat R] [--simd simd128]`.
+// The benchmark command: `scripts/bench.sh` (builds pkg/ first), or `node bench/run.mjs [--runs N] [--repeat R] [--simd simd128] [--threads T]`.
+// --threads T (default 1 = skip): R more runs with both engines on T threads; needs the threads
+// build (`scripts/build-pkg.sh --threads`), which is measured, not shipped.
 // Runs bench/index.html in headless Chromium R times (fresh profile each: empty cache), prints
 // per-stage median/p95 for faceproof and onnxruntime-web, cold start, download sizes and wasm
 // memory; writes bench/results/latest.json and bench/results/stages.svg.
@@ -13,6 +15,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const RUNS = Number(arg('runs', 50));
 const REPEAT = Number(arg('repeat', 3));
+const THREADS = Number(arg('threads', 1));
+if (THREADS > 1 && !fs.existsSync(path.join(root, 'pkg/threads/faceproof_wasm_bg.wasm'))) throw new Error('--threads needs scripts/build-pkg.sh --threads');
 
 function sizes(files) {
   const out = {};
@@ -32,25 +36,35 @@ const server = await serve(root);
 const url = `http://127.0.0.1:${server.address().port}/bench/index.html?runs=${RUNS}&simd=${arg('simd', 'auto')}`; // --simd simd128: without relaxed SIMD
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_FLAGS, ...(process.env.CHROMIUM_EXTRA_FLAGS || '').split(' ').filter(Boolean)] }); // e.g. --js-flags=--no-liftoff to diagnose
 const results = [];
+const threaded = [];
+async function runPage(pageUrl) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => window.__bench, null, { timeout: 600_000 });
+  const r = await page.evaluate(() => window.__bench);
+  await context.close();
+  if (!r.ok) throw new Error(r.error);
+  return r;
+}
 try {
   for (let i = 0; i < REPEAT; i++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(url);
-    await page.waitForFunction(() => window.__bench, null, { timeout: 600_000 });
-    const r = await page.evaluate(() => window.__bench);
-    await context.close();
-    if (!r.ok) throw new Error(r.error);
+    const r = await runPage(url);
     results.push(r);
     process.stderr.write(`run ${i + 1}/${REPEAT}: total median ${r.faceproof.stages.total.median.toFixed(1)} ms\n`);
+  }
+  for (let i = 0; THREADS > 1 && i < REPEAT; i++) {
+    const r = await runPage(`${url}&threads=${THREADS}`);
+    threaded.push(r);
+    process.stderr.write(`run ${i + 1}/${REPEAT}, ${THREADS} threads: total median ${r.faceproof.stages.total.median.toFixed(1)} ms\n`);
   }
 } finally {
   await browser.close();
   server.close();
 }
 
-const spread = (get) => {
-  const v = results.map(get);
+const spread = (get, from = results) => {
+  const v = from.map(get);
   return { mean: v.reduce((a, b) => a + b, 0) / v.length, min: Math.min(...v), max: Math.max(...v), runs: v };
 };
 // the module the page loaded: the relaxed-SIMD build where Chromium has it
@@ -75,6 +89,12 @@ const summary = {
   previewFrameMs: { median: spread((r) => r.faceproof.preview.median), p95: spread((r) => r.faceproof.preview.p95) },
   previewTrackedFrameMs: { median: spread((r) => r.faceproof.previewTracked.median), p95: spread((r) => r.faceproof.previewTracked.p95) },
   crypto: { enrollMs: spread((r) => r.faceproof.crypto.enroll.median), proveMs: spread((r) => r.faceproof.crypto.prove.median), referenceBytes: results[0].faceproof.crypto.referenceBytes },
+  threads: threaded.length === 0 ? null : {
+    threads: THREADS,
+    faceproof: Object.fromEntries(stages.map((s) => [s, { median: spread((r) => r.faceproof.stages[s].median, threaded), p95: spread((r) => r.faceproof.stages[s].p95, threaded) }])),
+    onnxruntimeWeb: Object.fromEntries(Object.entries(ortModels).map(([s, m]) => [s, { median: spread((r) => r.onnxruntime.models[m].median, threaded) }])),
+    ratio: Object.fromEntries(Object.keys(threaded[0].ratio).map((k) => [k, spread((r) => r.ratio[k], threaded)])),
+  },
   download: {
     faceproof: sizes([WASM, 'pkg/faceproof_wasm.js', 'pkg/index.js', 'pkg/worker.js', 'pkg/features.js',
       'pkg/models/blazeface_front_128.onnx', 'pkg/models/facemesh_468.onnx', 'pkg/models/mobilefacenet_192.onnx']),
@@ -96,6 +116,14 @@ for (const s of stages) {
   console.log(`${s.padEnd(11)} ${f(fp.median.mean).padStart(6)} [${f(fp.median.min)}-${f(fp.median.max)}]  ${f(fp.p95.mean).padStart(6)}     ${o ? `${f(o.median.mean).padStart(6)} [${f(o.median.min)}-${f(o.median.max)}]` : (s === 'total' ? '(sum of models)    ' : '   -               ')}   ${r ? r.mean.toFixed(2) : "-"}`);
 }
 console.log(`cold start to first embedding: ${f(summary.coldStart.faceproofFirstEmbeddingMs.mean)} ms [${f(summary.coldStart.faceproofFirstEmbeddingMs.min)}-${f(summary.coldStart.faceproofFirstEmbeddingMs.max)}]; onnxruntime-web sessions ready: ${f(summary.coldStart.onnxruntimeLoadMs.mean)} ms`);
+if (summary.threads) {
+  const t = summary.threads;
+  console.log(`${t.threads} threads (cross-origin isolated page; faceproof's threads build in a Worker, onnxruntime-web numThreads=${t.threads}):`);
+  for (const s of stages) {
+    const fp = t.faceproof[s], o = t.onnxruntimeWeb[s], r = t.ratio[s];
+    console.log(`${s.padEnd(11)} ${f(fp.median.mean).padStart(6)} [${f(fp.median.min)}-${f(fp.median.max)}]  ${f(fp.p95.mean).padStart(6)}     ${o ? `${f(o.median.mean).padStart(6)} [${f(o.median.min)}-${f(o.median.max)}]` : (s === 'total' ? '(sum of models)    ' : '   -               ')}   ${r ? r.mean.toFixed(2) : '-'}`);
+  }
+}
 const d = summary.download.faceproof;
 console.log(`.wasm (${WASM}): ${d[WASM].raw} B raw, ${d[WASM].gzip} B gzip, ${d[WASM].brotli} B brotli`);
 console.log(`download (wasm + JS + 3 models): ${d.total.raw} B raw, ${d.total.gzip} B gzip, ${d.total.brotli} B brotli`);

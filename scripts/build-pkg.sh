@@ -2,12 +2,20 @@
 # Build the npm package into pkg/ (not committed):
 #   browser: wasm (SIMD, inference; + a relaxed-SIMD twin) + JS API (index.js, worker.js) + TypeScript types + models
 #   node:    the relying-party verifier (no inference) under pkg/node/, entry verifier.cjs
-# Usage: scripts/build-pkg.sh [--dev]   (--dev skips wasm-opt for a faster build)
+# Usage: scripts/build-pkg.sh [--dev] [--threads]   (--dev skips wasm-opt for a faster build;
+#        --threads adds the experimental threads build, see below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 OPT=()
-[ "${1:-}" = "--dev" ] && OPT=(--no-opt)
+THREADS=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) OPT=(--no-opt) ;;
+    --threads) THREADS=1 ;;
+    *) echo "usage: scripts/build-pkg.sh [--dev] [--threads]" >&2; exit 2 ;;
+  esac
+done
 
 rm -rf pkg
 wasm-pack build --release --target web --out-dir pkg --out-name faceproof_wasm --no-pack "${OPT[@]}" \
@@ -24,6 +32,23 @@ wasm-pack build --release --target nodejs --out-dir pkg/node --out-name faceproo
 rm -f pkg/.gitignore pkg/node/.gitignore pkg/README.md pkg/node/README.md
 # the Node build is CommonJS inside an ES-module package
 echo '{ "type": "commonjs" }' > pkg/node/package.json
+# --threads: also the threads build (relaxed SIMD + wasm atomics: rayon's pool on Web Workers
+# sharing the memory) into pkg/threads/, for `node bench/run.mjs --threads 2`. Measured and not
+# shipped (README, "Speed and size"): slower than one thread with rten 0.27. std must be rebuilt
+# with atomics: `-Z build-std` is a nightly flag, enabled on this stable toolchain with
+# RUSTC_BOOTSTRAP=1 (needs the rust-src component, see scripts/setup.sh).
+if [ "$THREADS" = 1 ]; then
+  THREADS_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd"
+  for a in --shared-memory --import-memory --max-memory=1073741824 --export=__wasm_init_tls \
+           --export=__tls_size --export=__tls_align --export=__tls_base; do
+    THREADS_FLAGS="$THREADS_FLAGS -C link-arg=$a"
+  done
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/threads RUSTFLAGS="$THREADS_FLAGS" \
+    wasm-pack build --release --target web --out-dir target/pkg-threads --out-name faceproof_wasm --no-pack "${OPT[@]}" \
+    -- --no-default-features --features threads -Z build-std=panic_abort,std
+  mkdir -p pkg/threads
+  cp -r target/pkg-threads/faceproof_wasm.js target/pkg-threads/faceproof_wasm_bg.wasm target/pkg-threads/snippets pkg/threads/
+fi
 cp js/index.js js/index.d.ts js/worker.js js/features.js js/device-secret.js js/verifier.cjs js/verifier.d.ts js/package.json pkg/
 mkdir -p pkg/models
 # the shipped weights: PReLU folded, int8/fp16 weights (tools/web_models.py; README "Size")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the demo and the tests need, idempotently, on a fresh Debian machine:
-# Chromium + ChromeDriver (apt), the wasm32 target, wasm-pack, wasm-bindgen-cli at the exact
+# Chromium + ChromeDriver (apt), the wasm32 target and rust-src, wasm-pack, wasm-bindgen-cli at the exact
 # version in Cargo.lock, and the npm dev tools (binaryen's wasm-opt, playwright-core,
 # onnxruntime-web for the benchmark). Safe to run again: each step checks first.
 set -euo pipefail
@@ -20,6 +20,12 @@ fi
 if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   say "rustup: wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+
+# 2b. rust-src: the threads build recompiles std with atomics (scripts/build-pkg.sh).
+if ! rustup component list --installed | grep -q '^rust-src'; then
+  say "rustup: rust-src"
+  rustup component add rust-src
 fi
 
 # 3. wasm-pack.

@@ -15,6 +15,12 @@ use crate::protect::verifier::{verify_proof, Enrolled, LivenessPolicy, MemoryNon
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+/// `initThreadPool(n)`: start rayon's pool on `n` Web Workers sharing this module's memory
+/// (the threads build only; the page must be cross-origin isolated). rten's convolutions and
+/// GEMMs then split their work across them.
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
 /// Turn a crate error into a JS `Error` with `code` and `name = "FaceproofError"`.
 pub(crate) fn js_error(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
