@@ -176,11 +176,21 @@ fn depthwise_padded<const K: usize, const S: usize>(
         let Some(in_y) = y.checked_sub(p.pad[0]).filter(|&iy| iy < p.in_h) else {
             continue;
         };
-        let in_row = &image_chan[in_y * p.in_row_stride..][..p.in_w];
+        // Input columns that land inside the scratch row (the rest stays zero padding).
+        let n = p.in_w.min(sw.saturating_sub(p.pad[1]));
+        let in_row = &image_chan[in_y * p.in_row_stride..][..n];
         let row = &mut scratch[y * sw..][..sw];
-        for (x, dst_col) in (0..sw).map(|x| (x, if S == 1 { x } else { x / 2 + (x % 2) * half })) {
-            if let Some(in_x) = x.checked_sub(p.pad[1]).filter(|&ix| ix < p.in_w) {
-                row[dst_col] = in_row[in_x];
+        if S == 1 {
+            row[p.pad[1]..p.pad[1] + n].copy_from_slice(in_row);
+        } else {
+            let (even, odd) = row.split_at_mut(half);
+            for (in_x, &v) in in_row.iter().enumerate() {
+                let x = in_x + p.pad[1];
+                if x % 2 == 0 {
+                    even[x / 2] = v;
+                } else {
+                    odd[x / 2] = v;
+                }
             }
         }
     }
