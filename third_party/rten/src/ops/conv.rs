@@ -398,6 +398,35 @@ pub struct Conv {
     pub strides: Vec<usize>,
 }
 
+impl Conv {
+    /// Run with the `X`, `W`, optional `B` inputs of `ctx`, applying `epilogue` to each
+    /// output channel (faceproof patch, PATCHES.md: shared by [`ConvPRelu`]).
+    fn run_with_epilogue(
+        &self,
+        ctx: &OpRunContext,
+        epilogue: Option<ChannelEpilogue<f32>>,
+    ) -> Result<OutputList, OpError> {
+        let inputs = ctx.inputs();
+        let input = inputs.require_as(0)?;
+        let weight = inputs.require_as(1)?;
+        let bias = inputs.get_as(2)?;
+        conv_impl::<f32, f32, f32>(
+            ctx.pool(),
+            input,
+            weight,
+            bias,
+            self.padding.clone(),
+            self.groups,
+            &self.strides,
+            &self.dilations,
+            None,
+            None,
+            epilogue,
+        )
+        .into_op_result()
+    }
+}
+
 impl Operator for Conv {
     fn name(&self) -> &str {
         "Conv"
@@ -408,21 +437,7 @@ impl Operator for Conv {
     }
 
     fn run(&self, ctx: &OpRunContext) -> Result<OutputList, OpError> {
-        let inputs = ctx.inputs();
-        let input = inputs.require_as(0)?;
-        let weight = inputs.require_as(1)?;
-        let bias = inputs.get_as(2)?;
-        conv::<f32, f32, f32>(
-            ctx.pool(),
-            input,
-            weight,
-            bias,
-            self.padding.clone(),
-            self.groups,
-            &self.strides,
-            &self.dilations,
-        )
-        .into_op_result()
+        self.run_with_epilogue(ctx, None)
     }
 
     fn output_types(&self, _ctx: &OutputTypesContext) -> Option<OutputTypeList> {
@@ -466,9 +481,7 @@ impl Operator for ConvPRelu {
 
     fn run(&self, ctx: &OpRunContext) -> Result<OutputList, OpError> {
         let inputs = ctx.inputs();
-        let input = inputs.require_as(0)?;
         let weight: TensorView<f32> = inputs.require_as(1)?;
-        let bias = inputs.get_as(2)?;
         let slope: NdTensorView<f32, 1> = inputs.require_as(3)?;
         if weight.ndim() == 0 || slope.size(0) != weight.size(0) {
             return Err(OpError::incompatible_input_shapes(
@@ -482,21 +495,7 @@ impl Operator for ConvPRelu {
                 *v = if *v < 0. { *v * alpha } else { *v };
             }
         };
-        let conv = &self.conv;
-        conv_impl::<f32, f32, f32>(
-            ctx.pool(),
-            input,
-            weight,
-            bias,
-            conv.padding.clone(),
-            conv.groups,
-            &conv.strides,
-            &conv.dilations,
-            None,
-            None,
-            Some(&prelu),
-        )
-        .into_op_result()
+        self.conv.run_with_epilogue(ctx, Some(&prelu))
     }
 
     fn output_types(&self, _ctx: &OutputTypesContext) -> Option<OutputTypeList> {

@@ -430,6 +430,8 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
                 init_value,
             );
 
+            // rten's row kernel, unless the fast path wrote the channel (filter keeps the
+            // upstream loop unchanged)
             for out_y in (0..out_h).filter(|_| !done) {
                 // Here and in the `compute_row` implementation we use manual
                 // slicing of the input data rather than tensor `slice` methods
