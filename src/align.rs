@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::geometry::{similarity, warp, Affine};
-use crate::image::RgbImage;
+use crate::image::{Pixels, RgbImage};
 
 /// Side of the aligned face.
 pub const FACE_SIZE: u32 = 112;
@@ -31,7 +31,7 @@ pub fn arcface_4() -> [[f64; 2]; 4] {
 }
 
 /// Warp the face whose `points` correspond to `template` into a 112x112 crop.
-pub fn align(img: &RgbImage, points: &[[f64; 2]], template: &[[f64; 2]]) -> Result<RgbImage> {
+pub fn align(img: &impl Pixels, points: &[[f64; 2]], template: &[[f64; 2]]) -> Result<RgbImage> {
     align_jittered(img, points, template, &Jitter::NONE)
 }
 
@@ -72,7 +72,7 @@ impl Jitter {
 }
 
 /// [`align`] with a [`Jitter`] applied in template space.
-pub fn align_jittered(img: &RgbImage, points: &[[f64; 2]], template: &[[f64; 2]], jitter: &Jitter) -> Result<RgbImage> {
+pub fn align_jittered(img: &impl Pixels, points: &[[f64; 2]], template: &[[f64; 2]], jitter: &Jitter) -> Result<RgbImage> {
     let degenerate = || Error::InvalidArgument("degenerate face points".into());
     let to_template = similarity(points, template).ok_or_else(degenerate)?;
     let to_template = if *jitter == Jitter::NONE { to_template } else { jitter.affine().then_after(&to_template) };

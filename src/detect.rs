@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::geometry::{warp, Affine};
-use crate::image::RgbImage;
+use crate::image::Pixels;
 use crate::model::Model;
 
 /// Which BlazeFace network.
@@ -127,11 +127,11 @@ impl Detector {
     }
 
     /// Letterbox the image into the input square and run the network.
-    pub fn run(&self, img: &RgbImage) -> Result<RawDetections> {
+    pub fn run(&self, img: &impl Pixels) -> Result<RawDetections> {
         let size = self.kind.input_size();
         let n = size as f64;
-        let s = n / img.width.max(img.height) as f64;
-        let pad = [(n - img.width as f64 * s) / 2.0, (n - img.height as f64 * s) / 2.0];
+        let s = n / img.width().max(img.height()) as f64;
+        let pad = [(n - img.width() as f64 * s) / 2.0, (n - img.height() as f64 * s) / 2.0];
         // dst u samples src x = (u + 0.5 - pad) / s - 0.5
         let inv = Affine([1.0 / s, 0.0, (0.5 - pad[0]) / s - 0.5, 0.0, 1.0 / s, (0.5 - pad[1]) / s - 0.5]);
         let mut input = warp(img, &inv, size, size);
@@ -172,7 +172,7 @@ impl Detector {
 
     /// The single highest-scoring anchor, with no threshold and no NMS: exactly what
     /// `reference_pipeline.py` does. Kept so the reference-equal path stays testable.
-    pub fn strongest(&self, img: &RgbImage) -> Result<Detection> {
+    pub fn strongest(&self, img: &impl Pixels) -> Result<Detection> {
         let raw = self.run(img)?;
         let mut best = 0;
         for (i, &l) in raw.logits.iter().enumerate() {
@@ -184,7 +184,7 @@ impl Detector {
     }
 
     /// All faces scoring at least `min_score`, merged by weighted NMS, best first.
-    pub fn detect(&self, img: &RgbImage, min_score: f32) -> Result<Vec<Detection>> {
+    pub fn detect(&self, img: &impl Pixels, min_score: f32) -> Result<Vec<Detection>> {
         let raw = self.run(img)?;
         let min_logit = (min_score / (1.0 - min_score)).ln();
         let candidates: Vec<Detection> = (0..raw.logits.len())

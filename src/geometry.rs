@@ -5,7 +5,7 @@
 //! (x = j, y = i). The warp reproduces `reference_pipeline.py::bilinear_warp` operation for
 //! operation in `f32`, so that crops equal the reference's.
 
-use crate::image::RgbImage;
+use crate::image::{Pixels, RgbImage};
 
 /// `p' = [[a, b], [c, d]] p + [tx, ty]`, stored row-major as `[a, b, tx, c, d, ty]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,7 +74,7 @@ pub fn similarity(src: &[[f64; 2]], dst: &[[f64; 2]]) -> Option<Affine> {
 
 /// Sample `out_w x out_h` pixels: destination index (u, v) reads the source at
 /// `inv(u, v)`, bilinearly, black outside. `inv` maps destination to source.
-pub fn warp(img: &RgbImage, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage {
+pub fn warp(img: &impl Pixels, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage {
     // The reference casts the matrix to float32 and does all arithmetic in float32.
     let m: [f32; 6] = inv.0.map(|v| v as f32);
     let mut out = RgbImage::new(out_w, out_h);

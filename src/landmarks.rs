@@ -8,7 +8,7 @@
 use crate::detect::{keypoint, Detection};
 use crate::error::{Error, Result};
 use crate::geometry::{warp, Affine};
-use crate::image::RgbImage;
+use crate::image::Pixels;
 use crate::model::Model;
 
 const INPUT: u32 = 192;
@@ -106,7 +106,7 @@ impl Landmarker {
     }
 
     /// Run FaceMesh on the crop given by `roi` (see [`Landmarker::roi`]).
-    pub fn run(&self, img: &RgbImage, roi: &Affine) -> Result<Mesh> {
+    pub fn run(&self, img: &impl Pixels, roi: &Affine) -> Result<Mesh> {
         let mut crop = warp(img, roi, INPUT, INPUT);
         for v in crop.data.iter_mut() {
             *v /= 255.0;
@@ -129,7 +129,7 @@ impl Landmarker {
     }
 
     /// Landmarks for a detection.
-    pub fn landmarks(&self, img: &RgbImage, det: &Detection) -> Result<Mesh> {
+    pub fn landmarks(&self, img: &impl Pixels, det: &Detection) -> Result<Mesh> {
         self.run(img, &Self::roi(det))
     }
 }

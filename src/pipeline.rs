@@ -9,7 +9,7 @@ use crate::clock::now_ms;
 use crate::detect::{Detection, Detector, DetectorKind, MIN_SCORE};
 use crate::embed::{Embedder, Embedding};
 use crate::error::{Error, Result};
-use crate::image::RgbImage;
+use crate::image::{Pixels, RgbImage};
 use crate::landmarks::{Landmarker, Mesh};
 use crate::liveness::{LivenessSession, Observation, Progress, Prompt};
 use crate::quality::{self, Limits, Quality};
@@ -213,13 +213,13 @@ impl FacePipeline {
     }
 
     /// Every face above `min_score`, best first.
-    pub fn detect(&self, img: &RgbImage, kind: DetectorKind, min_score: f32) -> Result<Vec<Detection>> {
+    pub fn detect(&self, img: &impl Pixels, kind: DetectorKind, min_score: f32) -> Result<Vec<Detection>> {
         self.detector(kind)?.detect(img, min_score)
     }
 
     /// Quality check of a live frame without embedding it (cheap enough for every preview
     /// frame): all faces, the largest one's landmarks and the quality verdict.
-    pub fn analyze(&self, img: &RgbImage, detector: DetectorKind, limits: &Limits) -> Result<Analysis> {
+    pub fn analyze(&self, img: &impl Pixels, detector: DetectorKind, limits: &Limits) -> Result<Analysis> {
         let t0 = now_ms();
         let faces = self.detect(img, detector, MIN_SCORE)?;
         let Some(main) = faces.iter().max_by(|a, b| (a.width() * a.height()).total_cmp(&(b.width() * b.height()))).cloned() else {
@@ -234,7 +234,7 @@ impl FacePipeline {
     /// last detection is moved with the face (the similarity between the eye positions then
     /// and now, from FaceMesh) and FaceMesh runs on that (as MediaPipe's face mesh does).
     /// Tracked frames count one face: a second face is seen at the next detection.
-    pub fn analyze_tracked(&self, img: &RgbImage, tracker: &mut Tracker, limits: &Limits) -> Result<Analysis> {
+    pub fn analyze_tracked(&self, img: &impl Pixels, tracker: &mut Tracker, limits: &Limits) -> Result<Analysis> {
         let t0 = now_ms();
         if let Some((det, eyes)) = tracker.last.take() {
             if tracker.since_detect + 1 < tracker.detect_every {
@@ -262,7 +262,7 @@ impl FacePipeline {
     }
 
     /// Quality of one detected face (`faces`: how many the frame has).
-    pub fn assess(&self, img: &RgbImage, face: Detection, faces: usize, limits: &Limits) -> Result<(Quality, Option<Mesh>)> {
+    pub fn assess(&self, img: &impl Pixels, face: Detection, faces: usize, limits: &Limits) -> Result<(Quality, Option<Mesh>)> {
         let located = self.place(img, face.clone(), faces, Alignment::FaceMesh, 0.0)?;
         let aligned = align(img, &located.points, located.template)?;
         let p = &located.points;
@@ -273,7 +273,7 @@ impl FacePipeline {
     /// Feed one camera frame to a liveness session: measure the frame, and embed it when the
     /// session asks (first frame, and frames that meet a prompt). Returns the progress and,
     /// when the final "look straight" prompt passes on this frame, its views for the proof.
-    pub fn liveness_frame(&self, session: &mut LivenessSession, img: &RgbImage, time_ms: f64) -> Result<(Progress, Option<Vec<Embedding>>)> {
+    pub fn liveness_frame(&self, session: &mut LivenessSession, img: &impl Pixels, time_ms: f64) -> Result<(Progress, Option<Vec<Embedding>>)> {
         let a = self.analyze(img, DetectorKind::Front128, &Limits::DEFAULT)?;
         let main = a.faces.iter().max_by(|x, y| (x.width() * x.height()).total_cmp(&(y.width() * y.height())));
         let mut obs = Observation {
@@ -303,7 +303,7 @@ impl FacePipeline {
     }
 
     /// Detect, choose a face, align and embed.
-    pub fn template(&self, img: &RgbImage, opts: &TemplateOptions) -> Result<Template> {
+    pub fn template(&self, img: &impl Pixels, opts: &TemplateOptions) -> Result<Template> {
         let t0 = now_ms();
         let located = self.locate(img, opts)?;
         let t2 = now_ms();
@@ -322,20 +322,20 @@ impl FacePipeline {
 
     /// Detect and align once, then embed the face under each [`Jitter`] in one batched run:
     /// several views of one photo, for enrollment.
-    pub fn views(&self, img: &RgbImage, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
+    pub fn views(&self, img: &impl Pixels, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
         let t0 = now_ms();
         let located = self.locate(img, opts)?;
         self.views_of(img, located, opts.flip, jitters, t0)
     }
 
     /// [`FacePipeline::views`] of an already detected face.
-    pub fn views_for(&self, img: &RgbImage, detection: Detection, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
+    pub fn views_for(&self, img: &impl Pixels, detection: Detection, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
         let t0 = now_ms();
         let located = self.place(img, detection, 1, opts.alignment, 0.0)?;
         self.views_of(img, located, opts.flip, jitters, t0)
     }
 
-    fn views_of(&self, img: &RgbImage, located: Located, flip: bool, jitters: &[Jitter], t0: f64) -> Result<(Template, Vec<Embedding>)> {
+    fn views_of(&self, img: &impl Pixels, located: Located, flip: bool, jitters: &[Jitter], t0: f64) -> Result<(Template, Vec<Embedding>)> {
         let t2 = now_ms();
         let mut faces = Vec::with_capacity(jitters.len() + 1);
         for j in jitters {
@@ -363,7 +363,7 @@ impl FacePipeline {
     }
 
     /// Detection, face choice and alignment points.
-    fn locate(&self, img: &RgbImage, opts: &TemplateOptions) -> Result<Located> {
+    fn locate(&self, img: &impl Pixels, opts: &TemplateOptions) -> Result<Located> {
         let t0 = now_ms();
         let detector = self.detector(opts.detector)?;
         let (detection, faces_seen) = if opts.selection == Selection::Strongest && opts.min_score <= 0.0 {
@@ -378,7 +378,7 @@ impl FacePipeline {
     }
 
     /// Alignment points for a chosen face.
-    fn place(&self, img: &RgbImage, detection: Detection, faces_seen: usize, alignment: Alignment, detect_ms: f64) -> Result<Located> {
+    fn place(&self, img: &impl Pixels, detection: Detection, faces_seen: usize, alignment: Alignment, detect_ms: f64) -> Result<Located> {
         Ok(match alignment {
             Alignment::Reference => Located {
                 points: detection.keypoints[..4].iter().map(|p| [p[0] as f64, p[1] as f64]).collect(),
@@ -397,7 +397,7 @@ impl FacePipeline {
 
     /// Reframe an image so that its strongest face is centred in a `width x height` frame
     /// with `eye_distance` pixels between the eyes (test fixtures, fake camera videos).
-    pub fn reframe(&self, img: &RgbImage, eye_distance: f64, width: u32, height: u32) -> Result<RgbImage> {
+    pub fn reframe(&self, img: &impl Pixels, eye_distance: f64, width: u32, height: u32) -> Result<RgbImage> {
         let d = self.detect(img, DetectorKind::Front128, MIN_SCORE)?.into_iter().next().ok_or(Error::NoFace)?;
         let (l, r) = (d.keypoints[crate::detect::keypoint::EYE_LEFT], d.keypoints[crate::detect::keypoint::EYE_RIGHT]);
         let s = ((r[0] - l[0]) as f64).hypot((r[1] - l[1]) as f64) / eye_distance; // source px per frame px
@@ -408,7 +408,7 @@ impl FacePipeline {
     }
 
     /// Cosine score between the faces of two images (e.g. ID photo vs selfie).
-    pub fn compare(&self, a: &RgbImage, opts_a: &TemplateOptions, b: &RgbImage, opts_b: &TemplateOptions) -> Result<f32> {
+    pub fn compare(&self, a: &impl Pixels, opts_a: &TemplateOptions, b: &impl Pixels, opts_b: &TemplateOptions) -> Result<f32> {
         let ta = self.template(a, opts_a)?;
         let tb = self.template(b, opts_b)?;
         Ok(ta.embedding.cosine(&tb.embedding))
@@ -440,7 +440,7 @@ impl FacePipeline {
 }
 
 /// Apply a [`Selection`] policy to the detector's faces.
-pub fn select(mut dets: Vec<Detection>, policy: Selection, img: &RgbImage) -> Result<Detection> {
+pub fn select(mut dets: Vec<Detection>, policy: Selection, img: &impl Pixels) -> Result<Detection> {
     match (dets.len(), policy) {
         (0, _) => Err(Error::NoFace),
         (1, _) => Ok(dets.remove(0)),
@@ -452,7 +452,7 @@ pub fn select(mut dets: Vec<Detection>, policy: Selection, img: &RgbImage) -> Re
             Ok(dets.swap_remove(best))
         }
         (_, Selection::Central) => {
-            let c = [img.width as f32 / 2.0, img.height as f32 / 2.0];
+            let c = [img.width() as f32 / 2.0, img.height() as f32 / 2.0];
             let dist = |d: &Detection| {
                 let m = d.center();
                 // distance from the centre in units of the face's own size, so a big face

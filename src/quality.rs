@@ -3,7 +3,7 @@
 //! (README, "Quality"); each reason has a stable code.
 
 use crate::detect::{keypoint, Detection};
-use crate::image::RgbImage;
+use crate::image::{Pixels, RgbImage};
 use serde::Serialize;
 
 /// Why a frame is not usable.
@@ -121,17 +121,17 @@ pub fn yaw_roll(eye_l: [f64; 2], eye_r: [f64; 2], nose: [f64; 2]) -> (f32, f32) 
 /// Nose-tip depth in front of the eyes, in eye distances.
 const NOSE_DEPTH: f64 = 0.55;
 
-fn luma_stats(img: &RgbImage, b: [f32; 4]) -> (f32, f32) {
+fn luma_stats(img: &impl Pixels, b: [f32; 4]) -> (f32, f32) {
     let x0 = b[0].max(0.0) as u32;
     let y0 = b[1].max(0.0) as u32;
-    let x1 = (b[2].max(0.0) as u32).min(img.width);
-    let y1 = (b[3].max(0.0) as u32).min(img.height);
+    let x1 = (b[2].max(0.0) as u32).min(img.width());
+    let y1 = (b[3].max(0.0) as u32).min(img.height());
     let (mut n, mut s, mut s2) = (0f64, 0f64, 0f64);
     let step = (((x1.saturating_sub(x0)) / 64).max(1)) as usize;
     for y in (y0..y1).step_by(step) {
         for x in (x0..x1).step_by(step) {
-            let i = (y as usize * img.width as usize + x as usize) * 3;
-            let l = 0.299 * img.data[i] + 0.587 * img.data[i + 1] + 0.114 * img.data[i + 2];
+            let p = img.get(x as i64, y as i64);
+            let l = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
             n += 1.0;
             s += l as f64;
             s2 += (l * l) as f64;
@@ -169,7 +169,7 @@ pub fn sharpness(face: &RgbImage) -> f32 {
 
 /// Assess a frame given all detected faces, the chosen one, its alignment points (eye
 /// centres and nose tip, from FaceMesh when available) and the aligned face.
-pub fn assess(img: &RgbImage, faces: usize, face: Option<(&Detection, [[f64; 2]; 3], &RgbImage)>, limits: &Limits) -> Quality {
+pub fn assess(img: &impl Pixels, faces: usize, face: Option<(&Detection, [[f64; 2]; 3], &RgbImage)>, limits: &Limits) -> Quality {
     let mut m = Measures { faces, ..Measures::default() };
     let mut reasons = vec![];
     let Some((det, [eye_l, eye_r, nose], aligned)) = face else {
@@ -184,8 +184,8 @@ pub fn assess(img: &RgbImage, faces: usize, face: Option<(&Detection, [[f64; 2];
     let (w, h) = (det.width() * 1.2, det.height() * 1.2);
     let c = det.center();
     let (bx0, by0, bx1, by1) = (c[0] - w / 2.0, c[1] - h / 2.0, c[0] + w / 2.0, c[1] + h / 2.0);
-    let inside_w = (bx1.min(img.width as f32) - bx0.max(0.0)).max(0.0);
-    let inside_h = (by1.min(img.height as f32) - by0.max(0.0)).max(0.0);
+    let inside_w = (bx1.min(img.width() as f32) - bx0.max(0.0)).max(0.0);
+    let inside_h = (by1.min(img.height() as f32) - by0.max(0.0)).max(0.0);
     m.outside = 1.0 - (inside_w * inside_h) / (w * h).max(1e-6);
     let (b, ct) = luma_stats(img, det.bbox);
     m.brightness = b;

@@ -131,7 +131,8 @@ mod engine {
     use crate::align::Jitter;
     use crate::detect::{Detection, DetectorKind};
     use crate::embed::Embedding;
-    use crate::image::RgbImage;
+    use crate::image::RgbaFrame;
+    use zeroize::Zeroizing;
     use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
     use crate::liveness::{LivenessLimits, LivenessSession};
     use crate::protect::face_key::LockParams;
@@ -269,6 +270,8 @@ mod engine {
     }
 
     /// The face engine: load models once, then analyse, capture, enroll and prove.
+    /// Frames (`rgba`, canvas `ImageData` bytes) are read in place and wiped from wasm memory
+    /// when the call returns.
     #[wasm_bindgen]
     pub struct FaceEngine {
         pipeline: FacePipeline,
@@ -304,8 +307,9 @@ mod engine {
         }
 
         /// Every face in an RGBA frame: `[{score, box: [x0,y0,x1,y1], keypoints: [[x,y] x6]}]`.
-        pub fn detect(&self, rgba: &[u8], width: u32, height: u32, detector: Option<String>) -> Result<JsValue, JsValue> {
-            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+        pub fn detect(&self, rgba: Vec<u8>, width: u32, height: u32, detector: Option<String>) -> Result<JsValue, JsValue> {
+            let rgba = Zeroizing::new(rgba);
+            let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let kind = parse_detector(detector.as_deref()).map_err(js_error)?;
             let faces = self.pipeline.detect(&img, kind, crate::detect::MIN_SCORE).map_err(js_error)?;
             to_js(&faces.iter().map(FaceJs::from).collect::<Vec<_>>())
@@ -315,11 +319,12 @@ mod engine {
         /// `{faces, quality: {usable, reasons: ["TOO_DARK", ...], measures}, ms}`. With
         /// `{track: true}` (consecutive frames of one video) the detector runs on one frame in
         /// four while a single face is tracked.
-        pub fn analyze(&mut self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+        pub fn analyze(&mut self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
             let raw = EmbedOptions::read(options)?;
             let track = raw.track;
             let o = raw.template_options().map_err(js_error)?;
-            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let rgba = Zeroizing::new(rgba);
+            let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let a = if track && o.detector == DetectorKind::Front128 {
                 self.pipeline.analyze_tracked(&img, &mut self.tracker, &Limits::DEFAULT)
             } else {
@@ -345,8 +350,9 @@ mod engine {
         /// Feed one camera frame (with its timestamp in ms) to the liveness run. The frame
         /// that completes "look straight" is captured for `prove`.
         #[wasm_bindgen(js_name = livenessFrame)]
-        pub fn liveness_frame(&mut self, rgba: &[u8], width: u32, height: u32, time_ms: f64) -> Result<JsValue, JsValue> {
-            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+        pub fn liveness_frame(&mut self, rgba: Vec<u8>, width: u32, height: u32, time_ms: f64) -> Result<JsValue, JsValue> {
+            let rgba = Zeroizing::new(rgba);
+            let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let Some(live) = self.liveness.as_mut() else {
                 return Err(js_error(Error::InvalidArgument("call startLiveness first".into())));
             };
@@ -357,27 +363,31 @@ mod engine {
             to_js(&p)
         }
 
-        pub fn embed(&self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<Vec<f32>, JsValue> {
+        pub fn embed(&self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<Vec<f32>, JsValue> {
             let o = EmbedOptions::parse(options)?;
-            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let rgba = Zeroizing::new(rgba);
+            let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let t = self.pipeline.template(&img, &o).map_err(js_error)?;
             Ok(t.embedding.0.clone())
         }
 
         /// Run the pipeline and report the face and per-stage milliseconds (no embedding out).
-        pub fn template(&self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+        pub fn template(&self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
             let o = EmbedOptions::parse(options)?;
-            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let rgba = Zeroizing::new(rgba);
+            let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let t = self.pipeline.template(&img, &o).map_err(js_error)?;
             to_js(&TemplateJs { face: FaceJs::from(&t.detection), faces_seen: t.faces_seen, times: t.times })
         }
 
         /// Cosine score and decision between the faces of two images (ID photo vs selfie: pass
         /// `{detector: "back"}` as `optionsA` for a document photo).
-        pub fn compare(&self, rgba_a: &[u8], width_a: u32, height_a: u32, options_a: JsValue, rgba_b: &[u8], width_b: u32, height_b: u32, options_b: JsValue) -> Result<JsValue, JsValue> {
+        pub fn compare(&self, rgba_a: Vec<u8>, width_a: u32, height_a: u32, options_a: JsValue, rgba_b: Vec<u8>, width_b: u32, height_b: u32, options_b: JsValue) -> Result<JsValue, JsValue> {
             let (oa, ob) = (EmbedOptions::parse(options_a)?, EmbedOptions::parse(options_b)?);
-            let a = RgbImage::from_rgba(rgba_a, width_a, height_a).map_err(js_error)?;
-            let b = RgbImage::from_rgba(rgba_b, width_b, height_b).map_err(js_error)?;
+            let rgba_a = Zeroizing::new(rgba_a);
+            let a = RgbaFrame::new(&rgba_a, width_a, height_a).map_err(js_error)?;
+            let rgba_b = Zeroizing::new(rgba_b);
+            let b = RgbaFrame::new(&rgba_b, width_b, height_b).map_err(js_error)?;
             let score = self.pipeline.compare(&a, &oa, &b, &ob).map_err(js_error)?;
             let threshold = crate::DEFAULT_COSINE_THRESHOLD;
             to_js(&Comparison { score, threshold, same_person: score > threshold })
@@ -385,9 +395,10 @@ mod engine {
 
         /// Keep the face of this frame for `enroll` / `prove` if its quality is usable:
         /// `{captured, quality, face, times}` (exactly one face, else an error).
-        pub fn capture(&mut self, rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+        pub fn capture(&mut self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
             let o = EmbedOptions::parse(options)?;
-            let img = RgbImage::from_rgba(rgba, width, height).map_err(js_error)?;
+            let rgba = Zeroizing::new(rgba);
+            let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let (t, mut views) = self.pipeline.views(&img, &o, &Jitter::ENROLL).map_err(js_error)?;
             let (q, _) = self.pipeline.assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT).map_err(js_error)?;
             let quality = q.with_embedding_norm(t.norm, &Limits::DEFAULT);

@@ -89,3 +89,24 @@ fn tracking_follows_a_moving_face_and_falls_back_to_detection() {
     let a2 = p.analyze_tracked(&blank, &mut tr, &Limits::DEFAULT).unwrap();
     assert_eq!(a2.quality.reasons, vec![faceproof::quality::Reason::NoFace]);
 }
+
+/// The browser path reads RGBA bytes in place (`RgbaFrame`); it must give exactly the template,
+/// face and quality of the same frame converted to floats first.
+#[test]
+fn rgba_frames_read_in_place_give_the_same_results() {
+    use faceproof::image::RgbaFrame;
+    use faceproof::quality::Limits;
+    let p = pipeline();
+    let o = TemplateOptions::default();
+    for name in common::PORTRAITS {
+        let img = portrait(name);
+        let rgba = img.to_rgba8();
+        let frame = RgbaFrame::new(&rgba, img.width, img.height).unwrap();
+        let floats = RgbImage::from_rgba(&rgba, img.width, img.height).unwrap();
+        let (a, b) = (p.template(&frame, &o).unwrap(), p.template(&floats, &o).unwrap());
+        assert_eq!(a.embedding.0, b.embedding.0, "{name}");
+        assert_eq!(a.detection, b.detection, "{name}");
+        let (qa, qb) = (p.analyze(&frame, DetectorKind::Front128, &Limits::DEFAULT).unwrap(), p.analyze(&floats, DetectorKind::Front128, &Limits::DEFAULT).unwrap());
+        assert_eq!(format!("{:?}", qa.quality), format!("{:?}", qb.quality), "{name}");
+    }
+}

@@ -56,7 +56,7 @@ fn embeddings_equal_the_native_ones() {
         }
         for name in common::PORTRAITS {
             let img = RgbImage::decode(portrait(name)).unwrap();
-            let emb = e.embed(&rgba(&img), img.width, img.height, opts.clone().into()).unwrap();
+            let emb = e.embed(rgba(&img), img.width, img.height, opts.clone().into()).unwrap();
             let want = recorded[setting][name]["embedding"].as_array().unwrap();
             let d = emb.iter().zip(want).map(|(a, b)| (*a as f64 - b.as_f64().unwrap()).abs()).fold(0.0, f64::max);
             web_sys::console::log_1(&format!("{setting}/{name}: max |wasm - native| = {d:.2e}").into());
@@ -69,24 +69,24 @@ fn embeddings_equal_the_native_ones() {
 fn bad_input_is_a_js_error_with_a_code() {
     let e = engine();
     // wrong buffer length
-    assert_eq!(code(e.embed(&[0u8; 10], 4, 4, JsValue::UNDEFINED).unwrap_err()), "BAD_IMAGE_SIZE");
-    assert_eq!(code(e.detect(&[0u8; 10], 0, 0, None).unwrap_err()), "BAD_IMAGE_SIZE");
+    assert_eq!(code(e.embed(vec![0u8; 10], 4, 4, JsValue::UNDEFINED).unwrap_err()), "BAD_IMAGE_SIZE");
+    assert_eq!(code(e.detect(vec![0u8; 10], 0, 0, None).unwrap_err()), "BAD_IMAGE_SIZE");
     // a blank frame has no face
     let blank = vec![128u8; 320 * 240 * 4];
-    assert_eq!(code(e.embed(&blank, 320, 240, JsValue::UNDEFINED).unwrap_err()), "NO_FACE");
+    assert_eq!(code(e.embed(blank.clone(), 320, 240, JsValue::UNDEFINED).unwrap_err()), "NO_FACE");
     // unknown option values
     let opts = js_sys::Object::new();
     js_sys::Reflect::set(&opts, &"detector".into(), &"sideways".into()).unwrap();
-    assert_eq!(code(e.embed(&blank, 320, 240, opts.into()).unwrap_err()), "INVALID_ARGUMENT");
+    assert_eq!(code(e.embed(blank.clone(), 320, 240, opts.into()).unwrap_err()), "INVALID_ARGUMENT");
     // corrupted and missing models
     let mut fresh = FaceEngine::new();
     assert_eq!(code(fresh.load_model("mobilefacenet_192.onnx", vec![1, 2, 3]).unwrap_err()), "MODEL_LOAD");
     let truncated = MODELS[0].1[..1000].to_vec();
     assert_eq!(code(fresh.load_model("blazeface_front_128.onnx", truncated).unwrap_err()), "MODEL_LOAD");
-    assert_eq!(code(fresh.embed(&blank, 320, 240, JsValue::UNDEFINED).unwrap_err()), "MODEL_NOT_LOADED");
+    assert_eq!(code(fresh.embed(blank.clone(), 320, 240, JsValue::UNDEFINED).unwrap_err()), "MODEL_NOT_LOADED");
     // the engine still works after all of that
     let img = RgbImage::decode(portrait("obama.jpg")).unwrap();
-    assert_eq!(e.embed(&rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap().len(), 192);
+    assert_eq!(e.embed(rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap().len(), 192);
 }
 
 #[wasm_bindgen_test]
@@ -96,9 +96,9 @@ fn two_faces_are_reported_and_refused_for_a_template() {
     let b = RgbImage::decode(portrait("biden.jpg")).unwrap();
     let both = common::side_by_side(&a, &b);
     let e = engine();
-    let faces = e.detect(&rgba(&both), both.width, both.height, None).unwrap();
+    let faces = e.detect(rgba(&both), both.width, both.height, None).unwrap();
     assert_eq!(js_sys::Array::from(&faces).length(), 2);
-    assert_eq!(code(e.embed(&rgba(&both), both.width, both.height, JsValue::UNDEFINED).unwrap_err()), "MULTIPLE_FACES");
+    assert_eq!(code(e.embed(rgba(&both), both.width, both.height, JsValue::UNDEFINED).unwrap_err()), "MULTIPLE_FACES");
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -119,7 +119,7 @@ fn enroll_prove_verify_in_the_browser() {
     };
     let secret = new_device_secret().unwrap();
     let (px, w, h) = frame("obama.jpg");
-    let c = e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    let c = e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&c, "captured").as_bool(), Some(true));
     let enrolled = e.enroll(&secret, "bank.example", 1).unwrap();
     let (reference, public_key) = (bytes(&enrolled, "reference"), bytes(&enrolled, "publicKey"));
@@ -130,26 +130,26 @@ fn enroll_prove_verify_in_the_browser() {
     // the same person, another photo: accepted once
     let challenge = rp.issue_challenge(now).unwrap();
     let (px, w, h) = frame("obama2.jpg");
-    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
     let proof = e.prove(&secret, &reference, challenge).unwrap();
     let ok = rp.verify(&proof, &public_key, &reference, now + 1000.0, false).unwrap();
     assert_eq!(get(&ok, "ok").as_bool(), Some(true));
     assert_eq!(code(rp.verify(&proof, &public_key, &reference, now + 2000.0, false).unwrap_err()), "NONCE_REUSED_OR_UNKNOWN");
     // without liveness the proof does not pass a verifier that requires it
     let challenge = rp.issue_challenge(now).unwrap();
-    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
     let proof = e.prove(&secret, &reference, challenge).unwrap();
     assert_eq!(code(rp.verify(&proof, &public_key, &reference, now, true).unwrap_err()), "LIVENESS_FAILED");
     // another person cannot prove
     let challenge = rp.issue_challenge(now).unwrap();
     let (px, w, h) = frame("biden.jpg");
-    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
     assert_eq!(code(e.prove(&secret, &reference, challenge.clone()).unwrap_err()), "FACE_MISMATCH");
     // a wrong device secret cannot open the reference; a corrupted reference is refused
     let (px, w, h) = frame("obama2.jpg");
-    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
     assert_eq!(code(e.prove(&new_device_secret().unwrap(), &reference, challenge.clone()).unwrap_err()), "REFERENCE_DECRYPT");
-    e.capture(&px, w, h, JsValue::UNDEFINED).unwrap();
+    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
     assert_eq!(code(e.prove(&secret, &reference[..reference.len() - 1], challenge).unwrap_err()), "MALFORMED_REFERENCE");
     // nothing captured: a clear error, not a panic
     assert_eq!(code(e.enroll(&secret, "bank.example", 1).unwrap_err()), "INVALID_ARGUMENT");
@@ -159,25 +159,25 @@ fn enroll_prove_verify_in_the_browser() {
 fn analyze_reports_quality_reasons() {
     let mut e = engine();
     let blank = vec![10u8; 320 * 240 * 4];
-    let a = e.analyze(&blank, 320, 240, JsValue::UNDEFINED).unwrap();
+    let a = e.analyze(blank.clone(), 320, 240, JsValue::UNDEFINED).unwrap();
     let q = get(&a, "quality");
     assert_eq!(get(&q, "usable").as_bool(), Some(false));
     let reasons: Vec<String> = js_sys::Array::from(&get(&q, "reasons")).iter().filter_map(|r| r.as_string()).collect();
     assert_eq!(reasons, vec!["NO_FACE"]);
     let img = RgbImage::decode(portrait("obama.jpg")).unwrap();
-    let a = e.analyze(&rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap();
+    let a = e.analyze(rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&get(&a, "quality"), "usable").as_bool(), Some(true));
     // tracked preview frames: the same face and verdict, from the second frame on without the detector
     let track = js_sys::Object::new();
     js_sys::Reflect::set(&track, &"track".into(), &true.into()).unwrap();
     let x0 = |a: &JsValue| js_sys::Array::from(&get(&js_sys::Array::from(&get(a, "faces")).get(0), "box")).get(0).as_f64().unwrap();
     for _ in 0..3 {
-        let t = e.analyze(&rgba(&img), img.width, img.height, track.clone().into()).unwrap();
+        let t = e.analyze(rgba(&img), img.width, img.height, track.clone().into()).unwrap();
         assert_eq!(get(&get(&t, "quality"), "usable").as_bool(), Some(true));
         assert!((x0(&t) - x0(&a)).abs() < 4.0, "{} vs {}", x0(&t), x0(&a));
     }
     // an unknown option is refused with a code
     let bad = js_sys::Object::new();
     js_sys::Reflect::set(&bad, &"track".into(), &"yes".into()).unwrap();
-    assert_eq!(code(e.analyze(&blank, 320, 240, bad.into()).unwrap_err()), "INVALID_ARGUMENT");
+    assert_eq!(code(e.analyze(blank.clone(), 320, 240, bad.into()).unwrap_err()), "INVALID_ARGUMENT");
 }
