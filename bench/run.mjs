@@ -1,6 +1,6 @@
 // The benchmark command: `scripts/bench.sh` (builds pkg/ first), or `node bench/run.mjs [--runs N] [--repeat R] [--simd simd128] [--threads T]`.
 // --threads T (default 1 = skip): R more runs with both engines on T threads; needs the threads
-// build (`scripts/build-pkg.sh --threads`), which is measured, not shipped.
+// build (`scripts/build-pkg.sh` makes it, in pkg/threads/).
 // Runs bench/index.html in headless Chromium R times (fresh profile each: empty cache), prints
 // per-stage median/p95 for faceproof and onnxruntime-web, cold start, download sizes and wasm
 // memory; writes bench/results/latest.json and bench/results/stages.svg.
@@ -16,7 +16,7 @@ const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return
 const RUNS = Number(arg('runs', 50));
 const REPEAT = Number(arg('repeat', 3));
 const THREADS = Number(arg('threads', 1));
-if (THREADS > 1 && !fs.existsSync(path.join(root, 'pkg/threads/faceproof_wasm_bg.wasm'))) throw new Error('--threads needs scripts/build-pkg.sh --threads');
+if (THREADS > 1 && !fs.existsSync(path.join(root, 'pkg/threads/faceproof_wasm_bg.wasm'))) throw new Error('--threads needs pkg/threads/ (scripts/build-pkg.sh)');
 
 function sizes(files) {
   const out = {};

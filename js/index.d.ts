@@ -111,6 +111,12 @@ export interface CreateOptions {
   models?: Partial<Record<string, string>>;
   /** Override the .wasm URL (default: next to the module; the relaxed-SIMD build where supported). */
   wasmUrl?: string;
+  /**
+   * Threads for inference (default 1). Above 1, the threads build (./threads/, served next to the
+   * worker; not copied by bundlers) runs where the page is cross-origin isolated (COOP + COEP
+   * headers) and the browser has relaxed SIMD; elsewhere one thread. `timings.threads` says which.
+   */
+  threads?: number;
   onProgress?: (p: LoadProgress) => void;
   /** Bring your own worker (must run faceproof/worker.js). */
   worker?: Worker;
@@ -118,7 +124,7 @@ export interface CreateOptions {
 
 export declare class FaceProof {
   static create(options?: CreateOptions): Promise<FaceProof>;
-  readonly timings: { wasmMs: number; fetchMs: number; loadMs: number; simd: 'relaxed' | 'simd128' | 'custom' };
+  readonly timings: { wasmMs: number; fetchMs: number; loadMs: number; simd: 'relaxed' | 'simd128' | 'custom'; threads: number };
   newDeviceSecret(): Promise<Uint8Array>;
   detect(frame: Frame, options?: { detector?: 'front' | 'back' }): Promise<Face[]>;
   /** `track: true` for consecutive frames of one video: the detector runs on one frame in four. */

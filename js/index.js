@@ -96,19 +96,20 @@ export { DeviceSecretStore } from './device-secret.js';
 export class FaceProof {
   constructor(transport, timings) {
     this.transport = transport;
-    /** Cold-start breakdown {wasmMs, fetchMs, loadMs}, and which module runs: simd 'relaxed', 'simd128' or 'custom' (wasmUrl). */
+    /** Cold-start breakdown {wasmMs, fetchMs, loadMs}, which module runs (simd: 'relaxed', 'simd128' or 'custom' for wasmUrl) and on how many threads. */
     this.timings = timings;
   }
 
   /**
    * Start the worker, compile the wasm module and load the models.
-   * @param {{models?: Record<string,string>, wasmUrl?: string, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker}} [options]
+   * `threads: 2` uses the threads build where the page is cross-origin isolated (and one thread elsewhere).
+   * @param {{models?: Record<string,string>, wasmUrl?: string, threads?: number, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker}} [options]
    */
   static async create(options = {}) {
     const models = { ...defaultModelUrls(), ...(options.models || {}) };
     const worker = options.worker || new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     const transport = new WorkerTransport(worker, options.onProgress);
-    const timings = await transport.send({ op: 'init', models, wasmUrl: options.wasmUrl });
+    const timings = await transport.send({ op: 'init', models, wasmUrl: options.wasmUrl, threads: options.threads });
     return new FaceProof(transport, timings);
   }
 

@@ -1,11 +1,23 @@
 // faceproof worker: owns the wasm module and the models, off the page's main thread.
-// Messages in:  {id, op: 'init', models: {name: url}, wasmUrl?}
+// Messages in:  {id, op: 'init', models: {name: url}, wasmUrl?, threads?}
 //               {id, op: <FaceEngine method>, args: [...]}
 // Messages out: {id, result} | {id, error: {message, code}} | {op: 'progress', ...}
-import init, { FaceEngine, newDeviceSecret } from './faceproof_wasm.js';
+import * as singleThread from './faceproof_wasm.js';
 import { hasRelaxedSimd } from './features.js';
 
+let wasm = singleThread; // the module in use: this one, or the threads build
 let engine = null;
+
+// The threads build (shared memory + relaxed SIMD, README "Threads") lives in ./threads/ next to
+// this file. It is loaded only on request, so bundlers neither need nor copy it: the base URL is
+// a variable, which Vite and webpack leave alone.
+const HERE = import.meta.url;
+async function loadThreadsBuild(threads) {
+  const mod = await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('threads/faceproof_wasm.js', HERE).href);
+  await mod.default({ module_or_path: new URL('threads/faceproof_wasm_bg.wasm', HERE) });
+  await mod.initThreadPool(threads);
+  return mod;
+}
 
 function post(msg, transfer) {
   self.postMessage(msg, transfer || []);
@@ -35,25 +47,34 @@ async function fetchWithProgress(name, url, report) {
 }
 
 const ops = {
-  async init({ models, wasmUrl }) {
+  async init({ models, wasmUrl, threads = 1 }) {
     const t0 = performance.now();
     // the models download while the wasm module compiles
     const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
     const fetching = Promise.all(Object.entries(models).map(async ([name, url]) => [name, await fetchWithProgress(name, url, report)]));
     fetching.catch(() => {}); // reported by the await below, not as an unhandled rejection
     const relaxed = !wasmUrl && hasRelaxedSimd();
-    const wasm = wasmUrl || (relaxed ? new URL('./faceproof_wasm_relaxed_bg.wasm', import.meta.url) : undefined);
-    await init(wasm ? { module_or_path: wasm } : undefined);
+    // threads need shared memory (a cross-origin isolated page); otherwise one thread
+    const threaded = relaxed && threads > 1 && self.crossOriginIsolated === true;
+    if (threaded) {
+      wasm = await loadThreadsBuild(Math.floor(threads));
+    } else {
+      const url = wasmUrl || (relaxed ? new URL('./faceproof_wasm_relaxed_bg.wasm', import.meta.url) : undefined);
+      await singleThread.default(url ? { module_or_path: url } : undefined);
+    }
     const tWasm = performance.now();
-    engine = new FaceEngine();
+    engine = new wasm.FaceEngine();
     const bytes = await fetching;
     const tFetch = performance.now();
     for (const [name, b] of bytes) engine.loadModel(name, b);
     const tLoad = performance.now();
-    return { wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch, simd: wasmUrl ? 'custom' : relaxed ? 'relaxed' : 'simd128' };
+    return {
+      wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch,
+      simd: wasmUrl ? 'custom' : relaxed ? 'relaxed' : 'simd128', threads: threaded ? Math.floor(threads) : 1,
+    };
   },
   newDeviceSecret() {
-    return newDeviceSecret();
+    return wasm.newDeviceSecret();
   },
   call({ method, args }) {
     if (!engine) throw Object.assign(new Error('engine not initialised'), { code: 'MODEL_NOT_LOADED' });

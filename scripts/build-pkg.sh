@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Build the npm package into pkg/ (not committed):
-#   browser: wasm (SIMD, inference; + a relaxed-SIMD twin) + JS API (index.js, worker.js) + TypeScript types + models
+#   browser: wasm (SIMD, inference; + a relaxed-SIMD twin; + the threads build in threads/) + JS API (index.js,
+#            worker.js) + TypeScript types + models
 #   node:    the relying-party verifier (no inference) under pkg/node/, entry verifier.cjs
-# Usage: scripts/build-pkg.sh [--dev] [--threads]   (--dev skips wasm-opt for a faster build;
-#        --threads adds the experimental threads build, see below)
+# Usage: scripts/build-pkg.sh [--dev] [--no-threads]   (--dev skips wasm-opt for a faster build;
+#        --no-threads skips the threads build, see below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 OPT=()
-THREADS=0
+THREADS=1
 for arg in "$@"; do
   case "$arg" in
     --dev) OPT=(--no-opt) ;;
-    --threads) THREADS=1 ;;
-    *) echo "usage: scripts/build-pkg.sh [--dev] [--threads]" >&2; exit 2 ;;
+    --threads) THREADS=1 ;; # the default (kept for old commands)
+    --no-threads) THREADS=0 ;;
+    *) echo "usage: scripts/build-pkg.sh [--dev] [--no-threads]" >&2; exit 2 ;;
   esac
 done
 
@@ -32,10 +34,10 @@ wasm-pack build --release --target nodejs --out-dir pkg/node --out-name faceproo
 rm -f pkg/.gitignore pkg/node/.gitignore pkg/README.md pkg/node/README.md
 # the Node build is CommonJS inside an ES-module package
 echo '{ "type": "commonjs" }' > pkg/node/package.json
-# --threads: also the threads build (relaxed SIMD + wasm atomics: rayon's pool on Web Workers
-# sharing the memory) into pkg/threads/, for `node bench/run.mjs --threads 2`. Measured and not
-# shipped (README, "Speed and size"): slower than one thread with rten 0.27. std must be rebuilt
-# with atomics: `-Z build-std` is a nightly flag, enabled on this stable toolchain with
+# The threads build (relaxed SIMD + wasm atomics: rayon's pool on Web Workers sharing the memory)
+# into pkg/threads/: js/worker.js loads it for `FaceProof.create({threads: 2})` on cross-origin
+# isolated pages (README "Threads"); `node bench/run.mjs --threads 2` measures it. std must be
+# rebuilt with atomics: `-Z build-std` is a nightly flag, enabled on this stable toolchain with
 # RUSTC_BOOTSTRAP=1 (needs the rust-src component, see scripts/setup.sh).
 if [ "$THREADS" = 1 ]; then
   THREADS_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd"

@@ -11,7 +11,8 @@ const TYPES = {
   '.jpg': 'image/jpeg', '.png': 'image/png', '.svg': 'image/svg+xml', '.css': 'text/css', '.y4m': 'video/x-yuv4mpeg',
 };
 
-export function serve(root, port = 0) {
+/** `isolated: false` leaves out the cross-origin isolation headers (a page without shared memory). */
+export function serve(root, port = 0, { isolated = true } = {}) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     const file = path.join(root, decodeURIComponent(url.pathname));
@@ -29,8 +30,7 @@ export function serve(root, port = 0) {
         res.writeHead(200, {
           'content-type': TYPES[path.extname(target)] || 'application/octet-stream',
           'content-length': buf.length,
-          'cross-origin-opener-policy': 'same-origin',
-          'cross-origin-embedder-policy': 'require-corp',
+          ...(isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {}),
           'cache-control': 'no-store',
         });
         res.end(buf);

@@ -26,6 +26,7 @@ cargo build --release -p faceproof-server
 cargo build --release -p faceproof --example fake_camera
 node tests/e2e/demo.mjs
 node tests/e2e/vite.mjs
+node tests/e2e/threads.mjs
 node tests/e2e/node-verifier.mjs
 
 step "all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s"

@@ -269,6 +269,17 @@ mod engine {
         session: LivenessSession,
     }
 
+    /// Run `f` on a thread of rayon's pool (threads build). Called from outside the pool, every
+    /// parallel operator would hand its work to the pool and wait, one round trip per operator.
+    #[cfg(feature = "threads")]
+    fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+        rayon::scope(|_| f())
+    }
+    #[cfg(not(feature = "threads"))]
+    fn on_pool<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// The face engine: load models once, then analyse, capture, enroll and prove.
     /// Frames (`rgba`, canvas `ImageData` bytes) are read in place and wiped from wasm memory
     /// when the call returns.
@@ -311,7 +322,7 @@ mod engine {
             let rgba = Zeroizing::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let kind = parse_detector(detector.as_deref()).map_err(js_error)?;
-            let faces = self.pipeline.detect(&img, kind, crate::detect::MIN_SCORE).map_err(js_error)?;
+            let faces = on_pool(|| self.pipeline.detect(&img, kind, crate::detect::MIN_SCORE)).map_err(js_error)?;
             to_js(&faces.iter().map(FaceJs::from).collect::<Vec<_>>())
         }
 
@@ -326,10 +337,11 @@ mod engine {
             let rgba = Zeroizing::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let a = if track && o.detector == DetectorKind::Front128 {
-                self.pipeline.analyze_tracked(&img, &mut self.tracker, &Limits::DEFAULT)
+                let (pipeline, tracker) = (&self.pipeline, &mut self.tracker);
+                on_pool(|| pipeline.analyze_tracked(&img, tracker, &Limits::DEFAULT))
             } else {
                 self.tracker = Tracker::new(TRACK_DETECT_EVERY);
-                self.pipeline.analyze(&img, o.detector, &Limits::DEFAULT)
+                on_pool(|| self.pipeline.analyze(&img, o.detector, &Limits::DEFAULT))
             }
             .map_err(js_error)?;
             to_js(&AnalysisJs { faces: a.faces.iter().map(FaceJs::from).collect(), quality: a.quality, ms: a.ms })
@@ -356,7 +368,8 @@ mod engine {
             let Some(live) = self.liveness.as_mut() else {
                 return Err(js_error(Error::InvalidArgument("call startLiveness first".into())));
             };
-            let (p, views) = self.pipeline.liveness_frame(&mut live.session, &img, time_ms).map_err(js_error)?;
+            let pipeline = &self.pipeline;
+            let (p, views) = on_pool(|| pipeline.liveness_frame(&mut live.session, &img, time_ms)).map_err(js_error)?;
             if let Some(views) = views {
                 self.captured.push(Captured { views });
             }
@@ -367,7 +380,7 @@ mod engine {
             let o = EmbedOptions::parse(options)?;
             let rgba = Zeroizing::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
-            let t = self.pipeline.template(&img, &o).map_err(js_error)?;
+            let t = on_pool(|| self.pipeline.template(&img, &o)).map_err(js_error)?;
             Ok(t.embedding.0.clone())
         }
 
@@ -376,7 +389,7 @@ mod engine {
             let o = EmbedOptions::parse(options)?;
             let rgba = Zeroizing::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
-            let t = self.pipeline.template(&img, &o).map_err(js_error)?;
+            let t = on_pool(|| self.pipeline.template(&img, &o)).map_err(js_error)?;
             to_js(&TemplateJs { face: FaceJs::from(&t.detection), faces_seen: t.faces_seen, times: t.times })
         }
 
@@ -388,7 +401,7 @@ mod engine {
             let a = RgbaFrame::new(&rgba_a, width_a, height_a).map_err(js_error)?;
             let rgba_b = Zeroizing::new(rgba_b);
             let b = RgbaFrame::new(&rgba_b, width_b, height_b).map_err(js_error)?;
-            let score = self.pipeline.compare(&a, &oa, &b, &ob).map_err(js_error)?;
+            let score = on_pool(|| self.pipeline.compare(&a, &oa, &b, &ob)).map_err(js_error)?;
             let threshold = crate::DEFAULT_COSINE_THRESHOLD;
             to_js(&Comparison { score, threshold, same_person: score > threshold })
         }
@@ -399,8 +412,8 @@ mod engine {
             let o = EmbedOptions::parse(options)?;
             let rgba = Zeroizing::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
-            let (t, mut views) = self.pipeline.views(&img, &o, &Jitter::ENROLL).map_err(js_error)?;
-            let (q, _) = self.pipeline.assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT).map_err(js_error)?;
+            let (t, mut views) = on_pool(|| self.pipeline.views(&img, &o, &Jitter::ENROLL)).map_err(js_error)?;
+            let (q, _) = on_pool(|| self.pipeline.assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT)).map_err(js_error)?;
             let quality = q.with_embedding_norm(t.norm, &Limits::DEFAULT);
             let captured = quality.usable;
             if captured {
