@@ -428,21 +428,6 @@ impl FacePipeline {
         } else {
             vec![face]
         };
-        #[cfg(feature = "threads")]
-        let (mut e, norms) = match batch[..] {
-            // With two threads, the face and its mirror are embedded at the same time, one
-            // run each: splitting every operator across threads instead costs more in
-            // wake-ups than it saves (README "Speed and size").
-            [face, mirrored] => {
-                let (a, b) = rayon::join(|| embedder.embed_with_norms(&[face]), || embedder.embed_with_norms(&[mirrored]));
-                let ((mut e, mut n), (e2, n2)) = (a?, b?);
-                e.extend(e2);
-                n.extend(n2);
-                (e, n)
-            }
-            _ => embedder.embed_with_norms(&batch)?,
-        };
-        #[cfg(not(feature = "threads"))]
         let (mut e, norms) = embedder.embed_with_norms(&batch)?;
         let norm = norms.iter().sum::<f32>() / norms.len().max(1) as f32;
         let embedding = match (e.pop(), e.pop()) {
