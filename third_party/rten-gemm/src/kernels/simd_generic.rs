@@ -327,6 +327,23 @@ pub unsafe fn simd_gemm<I: Isa, const MR: usize, const NR_REGS: usize, const ROW
     let mut tmp = [[ops.zero(); NR_REGS]; ROWS];
     let mut b_rows = [ops.zero(); NR_REGS];
 
+    // faceproof patch: on wasm, no 4x unrolling. Each unrolled step keeps its own B vectors and
+    // A splats live, more than V8's 15 vector registers hold: it spills, and runs slower than
+    // the plain loop (a loop branch per k step is cheap next to the spills).
+    #[cfg(target_arch = "wasm32")]
+    for k in 0..depth - 1 {
+        let b_off = k * NR_REGS * ops.len();
+        for i in 0..NR_REGS {
+            b_rows[i] = unsafe { ops.load_ptr(b_ptr.add(b_off + i * ops.len())) };
+        }
+        for i in 0..ROWS {
+            let a_broadcast = ops.splat(unsafe { *a_ptr.add(i * a_row_stride + k) });
+            for j in 0..NR_REGS {
+                tmp[i][j] = ops.mul_add(a_broadcast, b_rows[j], tmp[i][j]);
+            }
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
     unroll_loop_x4!(0..depth - 1, k, {
         let b_off = k * NR_REGS * ops.len();
 
