@@ -1,4 +1,5 @@
 use rten_base::iter::range_chunks_exact;
+#[cfg_attr(target_arch = "wasm32", allow(unused_imports))] // faceproof patch: see simd_gemm
 use rten_base::unroll::{unroll_loop, unroll_loop_x4};
 use rten_simd::ops::{BitOps, Extend, Interleave, NumOps};
 use rten_simd::{Isa, Simd};
