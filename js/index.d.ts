@@ -107,7 +107,11 @@ export interface LoadProgress {
 }
 
 export interface CreateOptions {
-  /** Override model URLs by file name (see MODEL_FILES). */
+  /**
+   * Override model URLs by file name (see MODEL_FILES). `create()` downloads the three models
+   * verification needs; the ID-photo detector (blazeface_back_256.onnx) is downloaded and loaded
+   * when a call first needs it (`compare`, `detector: 'back'`).
+   */
   models?: Partial<Record<string, string>>;
   /** Override the .wasm URL (default: next to the module; the relaxed-SIMD build where supported). */
   wasmUrl?: string;

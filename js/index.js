@@ -93,6 +93,9 @@ class WorkerTransport {
 
 export { DeviceSecretStore } from './device-secret.js';
 
+/** Models that `create()` does not load: fetched and loaded by the worker when a call first needs them. */
+const LAZY_MODELS = Object.freeze(['blazeface_back_256.onnx']);
+
 export class FaceProof {
   constructor(transport, timings) {
     this.transport = transport;
@@ -106,11 +109,19 @@ export class FaceProof {
    * @param {{models?: Record<string,string>, wasmUrl?: string, threads?: number, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker}} [options]
    */
   static async create(options = {}) {
-    const models = { ...defaultModelUrls(), ...(options.models || {}) };
+    const all = { ...defaultModelUrls(), ...(options.models || {}) };
+    // what verification needs now; the ID-photo detector on first use (`compare`, `detector: 'back'`)
+    const models = Object.fromEntries(Object.entries(all).filter(([name]) => !LAZY_MODELS.includes(name)));
+    const lazyModels = Object.fromEntries(Object.entries(all).filter(([name]) => LAZY_MODELS.includes(name)));
     const worker = options.worker || new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     const transport = new WorkerTransport(worker, options.onProgress);
-    const timings = await transport.send({ op: 'init', models, wasmUrl: options.wasmUrl, threads: options.threads });
-    return new FaceProof(transport, timings);
+    try {
+      const timings = await transport.send({ op: 'init', models, lazyModels, wasmUrl: options.wasmUrl, threads: options.threads });
+      return new FaceProof(transport, timings);
+    } catch (e) {
+      transport.terminate();
+      throw e;
+    }
   }
 
   /** 32 random bytes for a new device (keep them on the device, see DeviceSecretStore). */

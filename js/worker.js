@@ -1,5 +1,5 @@
 // faceproof worker: owns the wasm module and the models, off the page's main thread.
-// Messages in:  {id, op: 'init', models: {name: url}, wasmUrl?, threads?}
+// Messages in:  {id, op: 'init', models: {name: url}, lazyModels?: {name: url}, wasmUrl?, threads?}
 //               {id, op: <FaceEngine method>, args: [...]}
 // Messages out: {id, result} | {id, error: {message, code}} | {op: 'progress', ...}
 import * as singleThread from './faceproof_wasm.js';
@@ -46,8 +46,23 @@ async function fetchWithProgress(name, url, report) {
   return out.subarray(0, loaded);
 }
 
+// Models fetched and loaded on first use (the ID-photo detector): name -> url
+let lazyModels = {};
+let lazyLoading = null; // one load at a time, shared by the calls that wait for it
+
+function loadLazyModels() {
+  lazyLoading ||= (async () => {
+    const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
+    for (const [name, url] of Object.entries(lazyModels)) {
+      engine.loadModel(name, await fetchWithProgress(name, url, report));
+      delete lazyModels[name];
+    }
+  })().finally(() => { lazyLoading = null; });
+  return lazyLoading;
+}
+
 const ops = {
-  async init({ models, wasmUrl, threads = 1 }) {
+  async init({ models, lazyModels: lazy = {}, wasmUrl, threads = 1 }) {
     const t0 = performance.now();
     // the models download while the wasm module compiles
     const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
@@ -67,6 +82,7 @@ const ops = {
     const bytes = await fetching;
     const tFetch = performance.now();
     for (const [name, b] of bytes) engine.loadModel(name, b);
+    lazyModels = { ...lazy };
     const tLoad = performance.now();
     return {
       wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch,
@@ -76,12 +92,21 @@ const ops = {
   newDeviceSecret() {
     return wasm.newDeviceSecret();
   },
-  call({ method, args }) {
+  async call({ method, args }) {
     if (!engine) throw Object.assign(new Error('engine not initialised'), { code: 'MODEL_NOT_LOADED' });
     if (typeof engine[method] !== 'function' && method !== 'capturedFrames') {
       throw Object.assign(new Error(`unknown method ${method}`), { code: 'INVALID_ARGUMENT' });
     }
-    return method === 'capturedFrames' ? engine.capturedFrames : engine[method](...args);
+    if (method === 'capturedFrames') return engine.capturedFrames;
+    try {
+      return engine[method](...args);
+    } catch (e) {
+      // a model loaded on first use: load it, then run the call again (the call failed before
+      // doing anything: models are looked up first)
+      if (!(e && e.code === 'MODEL_NOT_LOADED' && Object.keys(lazyModels).length)) throw e;
+      await loadLazyModels();
+      return engine[method](...args);
+    }
   },
 };
 

@@ -1,7 +1,8 @@
 // The npm package in a fresh Vite app, with no bundler configuration: `npm pack` the built
 // pkg/, install the tarball into a new app, `vite build`, serve dist/ and check in headless
 // Chromium that the page loads the models (worker + wasm + ONNX assets emitted by Vite) and
-// computes an embedding. Run by scripts/test.sh: node tests/e2e/vite.mjs
+// computes an embedding; `create()` fetches only the three models verification needs, and the
+// ID-photo detector is fetched once, on the first `compare`. Run by scripts/test.sh: node tests/e2e/vite.mjs
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,16 +22,24 @@ fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html><title>loading</t
 fs.writeFileSync(path.join(app, 'main.js'), `
 import { FaceProof } from 'faceproof';
 const fp = await FaceProof.create();
-const img = new Image();
-img.src = '/obama.jpg';
-await img.decode();
-const c = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
-c.getContext('2d').drawImage(img, 0, 0);
-const e = await fp.embed(c.getContext('2d').getImageData(0, 0, c.width, c.height));
+async function frame(src) {
+  const img = new Image();
+  img.src = src;
+  await img.decode();
+  const c = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+  c.getContext('2d').drawImage(img, 0, 0);
+  return c.getContext('2d').getImageData(0, 0, c.width, c.height);
+}
+const obama = await frame('/obama.jpg');
+const e = await fp.embed(obama);
 document.title = 'embedding:' + e.length + ':' + Math.hypot(...e).toFixed(4) + ':' + fp.timings.simd;
+await new Promise((resolve) => { window.__compare = resolve; });
+const obama2 = await frame('/obama2.jpg');
+const [a, b] = await Promise.all([fp.compare(obama, obama2), fp.compare(obama2, obama)]);
+document.title = 'compare:' + a.samePerson + ':' + b.samePerson;
 `);
 fs.mkdirSync(path.join(app, 'public'));
-fs.copyFileSync(path.join(root, 'tests/data/portraits/obama.jpg'), path.join(app, 'public/obama.jpg'));
+for (const f of ['obama.jpg', 'obama2.jpg']) fs.copyFileSync(path.join(root, 'tests/data/portraits', f), path.join(app, 'public', f));
 run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', path.join(app, tarball), 'vite@7'], app);
 run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
 const assets = fs.readdirSync(path.join(app, 'dist/assets'));
@@ -41,11 +50,20 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  const models = []; // model files fetched (the worker's requests included), in order
+  page.on('request', (r) => { if (r.url().endsWith('.onnx')) models.push(path.basename(new URL(r.url()).pathname)); });
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => document.title.startsWith('embedding:'), null, { timeout: 120_000 });
   const title = await page.title();
   assert.equal(title, 'embedding:192:1.0000:relaxed'); // the relaxed-SIMD module was bundled and chosen
   console.log(`ok   a fresh Vite app installs the packed tarball, builds without config and embeds a face (${title})`);
+  const stem = (f) => f.replace(/-[\w-]{8}\.onnx$/, '').replace(/\.onnx$/, ''); // Vite adds a content hash
+  assert.deepEqual(models.map(stem).sort(), ['blazeface_front_128', 'facemesh_468', 'mobilefacenet_192']);
+  await page.evaluate(() => window.__compare());
+  await page.waitForFunction(() => document.title.startsWith('compare:'), null, { timeout: 120_000 });
+  assert.equal(await page.title(), 'compare:true:true');
+  assert.deepEqual(models.slice(3).map(stem), ['blazeface_back_256']); // once, though two calls needed it
+  console.log(`ok   create() fetched 3 models; two concurrent compare() calls fetched the ID-photo detector once (${models.length} model requests)`);
 } finally {
   await browser.close();
   server.close();
