@@ -1,6 +1,7 @@
 // A/B of two builds of the module in one page, rounds interleaved so that machine drift hits both:
 //   node bench/ab.mjs /pkg/a_bg.wasm /pkg/b_bg.wasm     (paths served from the repo root; same JS glue)
-// Prints the median detect / landmarks / embed ms of each over 100 templates.
+// Prints the median detect / landmarks / embed ms of each over 100 templates, and of the whole
+// template() call (wall clock: the stages + the frame's copy into wasm and its wipe).
 import { chromium } from 'playwright-core';
 import { serve, CHROMIUM_FLAGS } from '../scripts/static-server.mjs';
 import path from 'node:path';

@@ -5,6 +5,13 @@ const RUNS = Number(params.get('runs') || 50);
 const IMAGE = params.get('image') || '/tests/data/portraits/obama.jpg';
 // ?threads=N: both engines with N threads (faceproof's threads build in a Worker); stages only
 const THREADS = Number(params.get('threads') || 1);
+// ?cold=1: stop at the first embedding (bench/cold.mjs); ?wasm=/pkg/x.wasm: another build, same JS glue
+const COLD_ONLY = params.get('cold') === '1';
+const WASM_URL = params.get('wasm');
+// ?sdk=1 (with cold=1): the cold start through the npm package's API, `FaceProof.create()` then
+// `embed(frame)`: its worker, its defaults
+const SDK = params.get('sdk') === '1';
+const PKG = params.get('pkg') || '/pkg'; // ?pkg=/other/pkg: another copy of the package (A/B of its JS)
 
 // cold start counts from the navigation's start (performance.now() = 0), i.e. the page's first byte
 const tScript = performance.now();
@@ -32,7 +39,8 @@ async function faceproof(framePromise) {
   // the module js/worker.js picks: relaxed SIMD where the browser has it (?simd=simd128 forces the other)
   const { hasRelaxedSimd } = await import('/pkg/features.js');
   const relaxed = params.get('simd') !== 'simd128' && hasRelaxedSimd();
-  const exports = await wasm.default(relaxed ? { module_or_path: '/pkg/faceproof_wasm_relaxed_bg.wasm' } : undefined);
+  const wasmUrl = WASM_URL || (relaxed ? '/pkg/faceproof_wasm_relaxed_bg.wasm' : undefined);
+  const exports = await wasm.default(wasmUrl ? { module_or_path: wasmUrl } : undefined);
   const tWasm = performance.now();
   const bytes = await fetching;
   const tFetch = performance.now();
@@ -44,6 +52,8 @@ async function faceproof(framePromise) {
   const rgba = new Uint8Array(frame.data.buffer);
   const first = engine.embed(rgba, frame.width, frame.height, undefined);
   const tFirst = performance.now();
+  const coldStart = { wasmMs: tWasm - tStart, fetchModelsMs: tFetch - tWasm, loadModelsMs: tLoad - tFetch, firstEmbeddingMs: tFirst - tLoad, pageMs: tScript, totalMs: tFirst };
+  if (COLD_ONLY) return { coldStart, embeddingLength: first.length };
   const stages = { detect: [], landmarks: [], align: [], embed: [], total: [] };
   for (let i = 0; i < RUNS; i++) {
     const a = performance.now();
@@ -86,7 +96,7 @@ async function faceproof(framePromise) {
     crypto: { enroll: stats(enrollMs), prove: stats(proveMs), referenceBytes: reference.length },
     preview: stats(preview),
     previewTracked: stats(tracked),
-    coldStart: { wasmMs: tWasm - tStart, fetchModelsMs: tFetch - tWasm, loadModelsMs: tLoad - tFetch, firstEmbeddingMs: tFirst - tLoad, pageMs: tScript, totalMs: tFirst },
+    coldStart,
     stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v)])),
     memoryBytes: exports.memory.buffer.byteLength,
     simd: relaxed ? 'relaxed' : 'simd128',
@@ -94,16 +104,33 @@ async function faceproof(framePromise) {
   };
 }
 
-async function faceproofThreaded(framePromise) {
+async function faceproofSdk(framePromise) {
+  const tStart = performance.now();
+  const { FaceProof } = await import(`${PKG}/index.js`);
+  const fp = await FaceProof.create(THREADS > 1 ? { threads: THREADS } : {});
+  const tReady = performance.now();
   const frame = await framePromise;
+  const tFrame = performance.now();
+  const e = await fp.embed(frame);
+  const tFirst = performance.now();
+  fp.terminate();
+  const { wasmMs, fetchMs, loadMs, threads } = fp.timings;
+  return { coldStart: { pageMs: tScript, createMs: tReady - tStart, wasmMs, fetchModelsMs: fetchMs, loadModelsMs: loadMs, frameWaitMs: tFrame - tReady, firstEmbeddingMs: tFirst - tFrame, totalMs: tFirst, threads }, embeddingLength: e.length };
+}
+
+async function faceproofThreaded(framePromise) {
+  // the worker starts loading at once; the frame follows when decoded
   const worker = new Worker('/bench/threads-worker.js', { type: 'module' });
-  const r = await new Promise((resolve) => {
-    worker.onmessage = (e) => resolve(e.data);
-    worker.postMessage({ threads: THREADS, rgba: new Uint8Array(frame.data.buffer), width: frame.width, height: frame.height, runs: RUNS, models: MODELS });
-  });
+  const done = new Promise((resolve) => { worker.onmessage = (e) => resolve(e.data); });
+  worker.postMessage({ threads: THREADS, runs: COLD_ONLY ? 0 : RUNS, models: MODELS, pageOrigin: performance.timeOrigin });
+  const frame = await framePromise;
+  worker.postMessage({ rgba: new Uint8Array(frame.data.buffer), width: frame.width, height: frame.height });
+  const r = await done;
   worker.terminate();
   if (!r.ok) throw new Error(r.error);
-  return { threads: THREADS, stages: Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, stats(v)])) };
+  const coldStart = { ...r.coldStart, pageMs: tScript };
+  if (COLD_ONLY) return { threads: THREADS, coldStart };
+  return { threads: THREADS, coldStart, stages: Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, stats(v)])) };
 }
 
 async function onnxruntime() {
@@ -142,7 +169,11 @@ async function onnxruntime() {
 (async () => {
   try {
     const framePromise = imageData(IMAGE);
-    const fp = THREADS > 1 ? await faceproofThreaded(framePromise) : await faceproof(framePromise);
+    const fp = SDK ? await faceproofSdk(framePromise) : THREADS > 1 ? await faceproofThreaded(framePromise) : await faceproof(framePromise);
+    if (COLD_ONLY) {
+      window.__bench = { ok: true, faceproof: fp };
+      return;
+    }
     const ort = await onnxruntime();
     const ours = fp.stages;
     const ratio = {

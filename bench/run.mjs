@@ -94,6 +94,8 @@ const summary = {
     faceproof: Object.fromEntries(stages.map((s) => [s, { median: spread((r) => r.faceproof.stages[s].median, threaded), p95: spread((r) => r.faceproof.stages[s].p95, threaded) }])),
     onnxruntimeWeb: Object.fromEntries(Object.entries(ortModels).map(([s, m]) => [s, { median: spread((r) => r.onnxruntime.models[m].median, threaded) }])),
     ratio: Object.fromEntries(Object.keys(threaded[0].ratio).map((k) => [k, spread((r) => r.ratio[k], threaded)])),
+    coldStartMs: spread((r) => r.faceproof.coldStart.totalMs, threaded),
+    coldStartBreakdown: threaded.map((r) => r.faceproof.coldStart),
   },
   download: {
     faceproof: sizes([WASM, 'pkg/faceproof_wasm.js', 'pkg/index.js', 'pkg/worker.js', 'pkg/features.js',
@@ -123,6 +125,7 @@ if (summary.threads) {
     const fp = t.faceproof[s], o = t.onnxruntimeWeb[s], r = t.ratio[s];
     console.log(`${s.padEnd(11)} ${f(fp.median.mean).padStart(6)} [${f(fp.median.min)}-${f(fp.median.max)}]  ${f(fp.p95.mean).padStart(6)}     ${o ? `${f(o.median.mean).padStart(6)} [${f(o.median.min)}-${f(o.median.max)}]` : (s === 'total' ? '(sum of models)    ' : '   -               ')}   ${r ? r.mean.toFixed(2) : '-'}`);
   }
+  console.log(`cold start to first embedding on ${t.threads} threads (worker start and thread pool included): ${f(t.coldStartMs.mean)} ms [${f(t.coldStartMs.min)}-${f(t.coldStartMs.max)}]`);
 }
 const d = summary.download.faceproof;
 console.log(`.wasm (${WASM}): ${d[WASM].raw} B raw, ${d[WASM].gzip} B gzip, ${d[WASM].brotli} B brotli`);

@@ -7,7 +7,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = args.first().map_or("models", String::as_str);
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(30);
+    let t0 = std::time::Instant::now();
     let p = FacePipeline::from_dir(dir).expect("models");
+    println!("{dir}: models loaded in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
     let img = RgbImage::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/portraits/obama.jpg")).expect("image");
     let mut t: Vec<[f64; 4]> = (0..runs)
         .map(|_| {
