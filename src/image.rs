@@ -51,6 +51,45 @@ impl Pixels for RgbImage {
     }
 }
 
+/// A frame's bytes as the page handed them in (the wasm API takes them by value), wiped when
+/// dropped. Word by word (volatile `u64` writes via bytemuck's checked cast): a 1-Mpixel RGBA
+/// frame is 4 MB, which `Zeroizing<Vec<u8>>` wipes one byte store at a time.
+pub struct WipedFrame(Vec<u8>);
+
+impl WipedFrame {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        WipedFrame(bytes)
+    }
+}
+
+impl std::ops::Deref for WipedFrame {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for WipedFrame {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// Zero every byte of `bytes`, its spare capacity included (extended to it first).
+fn wipe(bytes: &mut Vec<u8>) {
+    bytes.resize(bytes.capacity(), 0);
+    wipe_slice(bytes);
+}
+
+/// Volatile zeroing, 8 bytes per store where aligned (`zeroize` on the `u64` middle part).
+fn wipe_slice(bytes: &mut [u8]) {
+    use zeroize::Zeroize;
+    let (head, words, tail) = bytemuck::pod_align_to_mut::<u8, u64>(bytes);
+    head.zeroize();
+    words.zeroize();
+    tail.zeroize();
+}
+
 /// A frame as the browser hands it over (canvas `ImageData`: RGBA, 4 bytes per pixel, alpha
 /// ignored), sampled in place. The stages only read a few hundred thousand pixels of it, so
 /// converting a whole 1-Mpixel frame to floats first (~9 ms in Chromium) was wasted work.
@@ -211,6 +250,23 @@ impl Drop for RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wipe_zeroes_every_byte_and_the_spare_capacity() {
+        for (len, cap) in [(0, 0), (3, 3), (30, 37), (4096 + 5, 4096 + 13)] {
+            let mut v = Vec::with_capacity(cap);
+            v.extend(std::iter::repeat_n(0xAB_u8, len));
+            wipe(&mut v);
+            assert_eq!(v.len(), v.capacity());
+            assert!(v.len() >= cap && v.iter().all(|&b| b == 0), "{len}/{cap}");
+        }
+        // unaligned start and end: head, words and tail parts all wiped
+        let mut v = vec![0xCD_u8; 64];
+        wipe_slice(&mut v[3..61]);
+        assert!(v[..3].iter().chain(&v[61..]).all(|&b| b == 0xCD) && v[3..61].iter().all(|&b| b == 0));
+        let frame = WipedFrame::new(vec![1, 2, 3, 4]);
+        assert_eq!(&*frame, &[1, 2, 3, 4]);
+    }
 
     #[test]
     fn rgba_size_is_checked() {

@@ -131,8 +131,7 @@ mod engine {
     use crate::align::Jitter;
     use crate::detect::{Detection, DetectorKind};
     use crate::embed::Embedding;
-    use crate::image::RgbaFrame;
-    use zeroize::Zeroizing;
+    use crate::image::{RgbaFrame, WipedFrame};
     use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
     use crate::liveness::{LivenessLimits, LivenessSession};
     use crate::protect::face_key::LockParams;
@@ -319,7 +318,7 @@ mod engine {
 
         /// Every face in an RGBA frame: `[{score, box: [x0,y0,x1,y1], keypoints: [[x,y] x6]}]`.
         pub fn detect(&self, rgba: Vec<u8>, width: u32, height: u32, detector: Option<String>) -> Result<JsValue, JsValue> {
-            let rgba = Zeroizing::new(rgba);
+            let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let kind = parse_detector(detector.as_deref()).map_err(js_error)?;
             let faces = on_pool(|| self.pipeline.detect(&img, kind, crate::detect::MIN_SCORE)).map_err(js_error)?;
@@ -334,7 +333,7 @@ mod engine {
             let raw = EmbedOptions::read(options)?;
             let track = raw.track;
             let o = raw.template_options().map_err(js_error)?;
-            let rgba = Zeroizing::new(rgba);
+            let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let a = if track && o.detector == DetectorKind::Front128 {
                 let (pipeline, tracker) = (&self.pipeline, &mut self.tracker);
@@ -363,7 +362,7 @@ mod engine {
         /// that completes "look straight" is captured for `prove`.
         #[wasm_bindgen(js_name = livenessFrame)]
         pub fn liveness_frame(&mut self, rgba: Vec<u8>, width: u32, height: u32, time_ms: f64) -> Result<JsValue, JsValue> {
-            let rgba = Zeroizing::new(rgba);
+            let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let Some(live) = self.liveness.as_mut() else {
                 return Err(js_error(Error::InvalidArgument("call startLiveness first".into())));
@@ -378,7 +377,7 @@ mod engine {
 
         pub fn embed(&self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<Vec<f32>, JsValue> {
             let o = EmbedOptions::parse(options)?;
-            let rgba = Zeroizing::new(rgba);
+            let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let t = on_pool(|| self.pipeline.template(&img, &o)).map_err(js_error)?;
             Ok(t.embedding.0.clone())
@@ -387,7 +386,7 @@ mod engine {
         /// Run the pipeline and report the face and per-stage milliseconds (no embedding out).
         pub fn template(&self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
             let o = EmbedOptions::parse(options)?;
-            let rgba = Zeroizing::new(rgba);
+            let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let t = on_pool(|| self.pipeline.template(&img, &o)).map_err(js_error)?;
             to_js(&TemplateJs { face: FaceJs::from(&t.detection), faces_seen: t.faces_seen, times: t.times })
@@ -397,9 +396,9 @@ mod engine {
         /// `{detector: "back"}` as `optionsA` for a document photo).
         pub fn compare(&self, rgba_a: Vec<u8>, width_a: u32, height_a: u32, options_a: JsValue, rgba_b: Vec<u8>, width_b: u32, height_b: u32, options_b: JsValue) -> Result<JsValue, JsValue> {
             let (oa, ob) = (EmbedOptions::parse(options_a)?, EmbedOptions::parse(options_b)?);
-            let rgba_a = Zeroizing::new(rgba_a);
+            let rgba_a = WipedFrame::new(rgba_a);
             let a = RgbaFrame::new(&rgba_a, width_a, height_a).map_err(js_error)?;
-            let rgba_b = Zeroizing::new(rgba_b);
+            let rgba_b = WipedFrame::new(rgba_b);
             let b = RgbaFrame::new(&rgba_b, width_b, height_b).map_err(js_error)?;
             let score = on_pool(|| self.pipeline.compare(&a, &oa, &b, &ob)).map_err(js_error)?;
             let threshold = crate::DEFAULT_COSINE_THRESHOLD;
@@ -410,7 +409,7 @@ mod engine {
         /// `{captured, quality, face, times}` (exactly one face, else an error).
         pub fn capture(&mut self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
             let o = EmbedOptions::parse(options)?;
-            let rgba = Zeroizing::new(rgba);
+            let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let (t, mut views) = on_pool(|| self.pipeline.views(&img, &o, &Jitter::ENROLL)).map_err(js_error)?;
             let (q, _) = on_pool(|| self.pipeline.assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT)).map_err(js_error)?;
