@@ -23,7 +23,10 @@ function post(msg, transfer) {
   self.postMessage(msg, transfer || []);
 }
 
-async function fetchWithProgress(name, url, report) {
+/** Download progress to the page (`onProgress`). */
+const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
+
+async function fetchWithProgress(name, url) {
   const res = await fetch(url);
   if (!res.ok) throw Object.assign(new Error(`could not fetch ${url}: HTTP ${res.status}`), { code: 'MODEL_LOAD' });
   const total = Number(res.headers.get('content-length')) || 0;
@@ -52,9 +55,8 @@ let lazyLoading = null; // one load at a time, shared by the calls that wait for
 
 function loadLazyModels() {
   lazyLoading ||= (async () => {
-    const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
     for (const [name, url] of Object.entries(lazyModels)) {
-      engine.loadModel(name, await fetchWithProgress(name, url, report));
+      engine.loadModel(name, await fetchWithProgress(name, url));
       delete lazyModels[name];
     }
   })().finally(() => { lazyLoading = null; });
@@ -65,8 +67,7 @@ const ops = {
   async init({ models, lazyModels: lazy = {}, wasmUrl, threads = 1 }) {
     const t0 = performance.now();
     // the models download while the wasm module compiles
-    const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
-    const fetching = Promise.all(Object.entries(models).map(async ([name, url]) => [name, await fetchWithProgress(name, url, report)]));
+    const fetching = Promise.all(Object.entries(models).map(async ([name, url]) => [name, await fetchWithProgress(name, url)]));
     fetching.catch(() => {}); // reported by the await below, not as an unhandled rejection
     const relaxed = !wasmUrl && hasRelaxedSimd();
     // threads need shared memory (a cross-origin isolated page); otherwise one thread
