@@ -35,9 +35,9 @@ async function faceproof(framePromise) {
   const tStart = performance.now();
   // as js/worker.js does: the models download while the wasm module compiles
   const fetching = Promise.all(MODELS.map(async (m) => new Uint8Array(await (await fetch(`/pkg/models/${m}`)).arrayBuffer())));
-  const wasm = await import('/pkg/faceproof_wasm.js');
+  // both at once, as js/worker.js's static imports load them
+  const [wasm, { hasRelaxedSimd }] = await Promise.all([import('/pkg/faceproof_wasm.js'), import('/pkg/features.js')]);
   // the module js/worker.js picks: relaxed SIMD where the browser has it (?simd=simd128 forces the other)
-  const { hasRelaxedSimd } = await import('/pkg/features.js');
   const relaxed = params.get('simd') !== 'simd128' && hasRelaxedSimd();
   const wasmUrl = WASM_URL || (relaxed ? '/pkg/faceproof_wasm_relaxed_bg.wasm' : undefined);
   const exports = await wasm.default(wasmUrl ? { module_or_path: wasmUrl } : undefined);

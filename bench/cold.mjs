@@ -1,4 +1,5 @@
 // Cold start only, many page loads: `node bench/cold.mjs [--loads N] [--sdk] [--threads T] [/pkg/a.wasm /pkg/b.wasm ...]`
+// An argument starting with '&' is the default build with that bench.js query added, e.g. '&simd=simd128'.
 // Each load is a fresh browser context (empty cache) that stops at the first embedding
 // (bench/index.html?cold=1). With several .wasm builds (same JS glue, paths served from the repo
 // root; single-thread only) the loads are interleaved, so that the machine's drift hits every build alike; without one,
@@ -30,7 +31,7 @@ try {
     for (const b of builds) {
       const context = await browser.newContext();
       const page = await context.newPage();
-      const q = (b ? (SDK ? `&pkg=${encodeURIComponent(b)}` : `&wasm=${encodeURIComponent(b)}`) : '') + (THREADS > 1 ? `&threads=${THREADS}` : '') + (SDK ? '&sdk=1' : '');
+      const q = (b ? (b.startsWith('&') ? b : SDK ? `&pkg=${encodeURIComponent(b)}` : `&wasm=${encodeURIComponent(b)}`) : '') + (THREADS > 1 ? `&threads=${THREADS}` : '') + (SDK ? '&sdk=1' : '');
       await page.goto(`http://127.0.0.1:${server.address().port}/bench/index.html?cold=1${q}`);
       await page.waitForFunction(() => window.__bench, null, { timeout: 120_000 });
       const r = await page.evaluate(() => window.__bench);

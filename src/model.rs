@@ -3,7 +3,7 @@
 //! file only.
 
 use crate::error::{Error, Result};
-use rten::{ModelOptions, NodeId, OpRegistry};
+use rten::{ModelOptions, NodeId, OpRegistry, ShapeInferenceMode};
 use rten_tensor::prelude::*;
 use rten_tensor::NdTensor;
 
@@ -18,6 +18,15 @@ fn op_registry() -> OpRegistry {
     ])
 }
 
+/// How every model loads. Symbolic shape inference is off: our models' fusions do not need it
+/// (bit-identical outputs, `tests/engine_patches.rs`), and in the browser its code is compiled and
+/// run at load for nothing: cold start 580 -> 546 ms (README "Speed and size").
+pub fn options() -> ModelOptions {
+    let mut options = ModelOptions::with_ops(op_registry());
+    options.shape_inference(ShapeInferenceMode::Off);
+    options
+}
+
 /// A loaded network with one float input and named outputs.
 pub struct Model {
     name: &'static str,
@@ -29,7 +38,7 @@ pub struct Model {
 impl Model {
     /// Parse ONNX bytes; `outputs` are the output names the stage reads, in order.
     pub fn load(name: &'static str, bytes: Vec<u8>, input: &str, outputs: &[&str]) -> Result<Model> {
-        let model = ModelOptions::with_ops(op_registry())
+        let model = options()
             .load(bytes)
             .map_err(|e| Error::ModelLoad(format!("{name}: {e}")))?;
         let node = |n: &str| {

@@ -2,7 +2,9 @@
 //! - the depthwise convolution against a naive reference, on every shape class the fast path
 //!   takes (3x3 and 5x5, stride 1 and 2, even/odd sizes, symmetric and asymmetric padding) and
 //!   on shapes it must leave to rten's generic kernel (dilation, 7x7, non-square);
-//! - each shipped model, optimised (Conv+PRelu fused) against unoptimised, on a real face.
+//! - each shipped model, optimised (Conv+PRelu fused) against unoptimised, on a real face;
+//! - each shipped model loaded as faceproof loads it (`model::options()`: no shape inference)
+//!   against rten's default options: bit-identical outputs.
 #![cfg(all(feature = "inference", feature = "decode"))]
 
 use faceproof::image::RgbImage;
@@ -130,24 +132,35 @@ fn other_shapes_still_take_the_generic_kernel() {
     check(Case { batch: 1, chans: 4, in_hw: [12, 10], kernel: [3, 3], stride: 3, dilation: 1, pad: [1; 4] });
 }
 
-/// Runs `file` on crops of a real portrait with and without rten's graph optimisations (which
-/// include the ConvPRelu fusion) and returns the largest difference between their outputs.
-fn optimised_vs_plain(file: &str, nhwc: [usize; 4]) -> f32 {
+/// A shipped model's bytes and an NHWC batch of crops of a real portrait (a different crop per
+/// batch item, values in [-1, 1]).
+fn model_and_face(file: &str, nhwc: [usize; 4]) -> (Vec<u8>, Vec<f32>) {
     let bytes = std::fs::read(format!("{}/models/web/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let img = RgbImage::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/portraits/obama.jpg")).unwrap();
     let [n, h, w, c] = nhwc;
-    let data: Vec<f32> = (0..n * h * w * c)
+    let data = (0..n * h * w * c)
         .map(|i| {
             let (b, y, x, ch) = (i / (h * w * c), i / (w * c) % h, i / c % w, i % c);
-            // a different face crop per batch item, values in [-1, 1]
             img.get((x * 2 + b * 7) as i64, (y * 2) as i64)[ch] / 127.5 - 1.0
         })
         .collect();
+    (bytes, data)
+}
+
+/// All outputs of `model` on `data`, concatenated.
+fn run_all(model: &rten::Model, nhwc: [usize; 4], data: &[f32]) -> Vec<f32> {
+    let input = Tensor::from_data(&nhwc, data.to_vec());
+    let outputs = model.run(vec![(model.input_ids()[0], input.into())], model.output_ids(), None).unwrap();
+    outputs.into_iter().flat_map(|v| v.into_tensor::<f32>().unwrap().to_vec()).collect()
+}
+
+/// Runs `file` on crops of a real portrait with and without rten's graph optimisations (which
+/// include the ConvPRelu fusion) and returns the largest difference between their outputs.
+fn optimised_vs_plain(file: &str, nhwc: [usize; 4]) -> f32 {
+    let (bytes, data) = model_and_face(file, nhwc);
     let run = |optimise: bool| {
         let model = ModelOptions::with_all_ops().enable_optimization(optimise).load(bytes.clone()).unwrap();
-        let input = Tensor::from_data(&nhwc, data.clone());
-        let outputs = model.run(vec![(model.input_ids()[0], input.into())], model.output_ids(), None).unwrap();
-        outputs.into_iter().flat_map(|v| v.into_tensor::<f32>().unwrap().to_vec()).collect::<Vec<f32>>()
+        run_all(&model, nhwc, &data)
     };
     let (fused, plain) = (run(true), run(false));
     assert_eq!(fused.len(), plain.len());
@@ -155,14 +168,30 @@ fn optimised_vs_plain(file: &str, nhwc: [usize; 4]) -> f32 {
     fused.iter().zip(&plain).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max)
 }
 
+const SHIPPED: [(&str, [usize; 4]); 4] = [
+    ("mobilefacenet_192.onnx", [2, 112, 112, 3]),
+    ("facemesh_468.onnx", [1, 192, 192, 3]),
+    ("blazeface_front_128.onnx", [1, 128, 128, 3]),
+    ("blazeface_back_256.onnx", [1, 256, 256, 3]),
+];
+
+/// faceproof loads its models without rten's symbolic shape inference (`model::options()`, for
+/// the browser's cold start): the same optimised graph, bit-identical outputs.
+#[test]
+fn load_options_without_shape_inference_change_no_output() {
+    for (file, nhwc) in SHIPPED {
+        let (bytes, data) = model_and_face(file, nhwc);
+        let defaults = ModelOptions::with_all_ops().load(bytes.clone()).unwrap();
+        let ours = faceproof::model::options().load(bytes).unwrap();
+        let expected = run_all(&defaults, nhwc, &data);
+        assert!(expected.iter().any(|v| *v != 0.0));
+        assert_eq!(run_all(&ours, nhwc, &data), expected, "{file}");
+    }
+}
+
 #[test]
 fn optimised_models_compute_what_the_onnx_graph_says() {
-    for (file, nhwc) in [
-        ("mobilefacenet_192.onnx", [2, 112, 112, 3]),
-        ("facemesh_468.onnx", [1, 192, 192, 3]),
-        ("blazeface_front_128.onnx", [1, 128, 128, 3]),
-        ("blazeface_back_256.onnx", [1, 256, 256, 3]),
-    ] {
+    for (file, nhwc) in SHIPPED {
         let worst = optimised_vs_plain(file, nhwc);
         println!("{file}: optimised vs plain max |diff| {worst:.2e}");
         assert!(worst < 1e-3, "{file}: optimised vs plain graph differ by {worst}");
