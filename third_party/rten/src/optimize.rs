@@ -26,13 +26,20 @@ mod pattern_matcher;
 use diagnostics::{DiagnosticLevel, Diagnostics};
 
 use fusions::{
-    AddSoftmaxFusion, ApproxGeluFusion, BatchNormalizationFusion, CastElimination,
-    ComputeShapeFusion, ConvAddFusion, ConvBatchNormFusion, ConvPReluFusion, ConvIntegerToFloatFusion, Fusion,
-    FusionError, FusionVisitor, GeluFusion, GroupedQueryAttentionMatMulFusion, IdentityFusion,
-    LayerNormalizationFusion, MatMulAddFusion, MatMulIntegerToFloatFusion, MatMulScaleFusion,
-    PatternFusion, RMSNormalizationFusion, ReciprocalFusion, ReduceMeanAxesFusion,
-    RepeatInterleaveFusion, SafeSoftmaxFusion, ShapeSliceToConstant, SiluFusion, SwishFusion,
-    TransposeFusion,
+    BatchNormalizationFusion, CastElimination, ComputeShapeFusion, ConvAddFusion,
+    ConvBatchNormFusion, ConvPReluFusion, Fusion, FusionError, FusionVisitor, IdentityFusion,
+    ShapeSliceToConstant, TransposeFusion,
+};
+// faceproof patch 4: the fusions of operators a CNN does not have (MatMul, attention, Softmax,
+// normalisation, Sigmoid/Erf activations, integer ops) behind the default feature
+// `transformer-fusions`; without it (faceproof's build) their pattern code leaves the binary.
+#[cfg(feature = "transformer-fusions")]
+use fusions::{
+    AddSoftmaxFusion, ApproxGeluFusion, ConvIntegerToFloatFusion, GeluFusion,
+    GroupedQueryAttentionMatMulFusion, LayerNormalizationFusion, MatMulAddFusion,
+    MatMulIntegerToFloatFusion, MatMulScaleFusion, PatternFusion, RMSNormalizationFusion,
+    ReciprocalFusion, ReduceMeanAxesFusion, RepeatInterleaveFusion, SafeSoftmaxFusion, SiluFusion,
+    SwishFusion,
 };
 
 /// Errors that occur while applying graph optimizations.
@@ -633,38 +640,48 @@ impl GraphOptimizer {
 
         // Canonicalizations to make other fusions support a wider range of
         // patterns.
-        fusions.push(ReciprocalFusion {}.into_visitor());
-        fusions.push(ReduceMeanAxesFusion {}.into_visitor());
+        #[cfg(feature = "transformer-fusions")]
+        {
+            fusions.push(ReciprocalFusion {}.into_visitor());
+            fusions.push(ReduceMeanAxesFusion {}.into_visitor());
 
-        // Activation fusions
-        fusions.push(SiluFusion {}.into_visitor());
-        fusions.push(SwishFusion {}.into_visitor());
-        fusions.push(GeluFusion {}.into_visitor());
-        fusions.push(ApproxGeluFusion {}.into_visitor());
+            // Activation fusions
+            fusions.push(SiluFusion {}.into_visitor());
+            fusions.push(SwishFusion {}.into_visitor());
+            fusions.push(GeluFusion {}.into_visitor());
+            fusions.push(ApproxGeluFusion {}.into_visitor());
 
-        // Normalization fusions
-        fusions.push(LayerNormalizationFusion {}.into_visitor());
-        fusions.push(RMSNormalizationFusion {}.into_visitor());
+            // Normalization fusions
+            fusions.push(LayerNormalizationFusion {}.into_visitor());
+            fusions.push(RMSNormalizationFusion {}.into_visitor());
+        }
         fusions.push(BatchNormalizationFusion {});
 
         // Matmul fusions
-        fusions.push(MatMulAddFusion {}.into_visitor());
-        fusions.push(MatMulScaleFusion {});
-        fusions.push(MatMulIntegerToFloatFusion {}.into_visitor());
+        #[cfg(feature = "transformer-fusions")]
+        {
+            fusions.push(MatMulAddFusion {}.into_visitor());
+            fusions.push(MatMulScaleFusion {});
+            fusions.push(MatMulIntegerToFloatFusion {}.into_visitor());
+        }
 
         // Convolution fusions
         fusions.push(ConvAddFusion {});
         fusions.push(ConvBatchNormFusion {});
         fusions.push(ConvPReluFusion {});
+        #[cfg(feature = "transformer-fusions")]
         fusions.push(ConvIntegerToFloatFusion {}.into_visitor());
 
         // Attention fusions.
         //
         // Note SafeSoftmaxFusion must come before other softmax fusions.
-        fusions.push(SafeSoftmaxFusion {}.into_visitor());
-        fusions.push(AddSoftmaxFusion {}.into_visitor());
-        fusions.push(RepeatInterleaveFusion {}.into_visitor());
-        fusions.push(GroupedQueryAttentionMatMulFusion {}.into_visitor());
+        #[cfg(feature = "transformer-fusions")]
+        {
+            fusions.push(SafeSoftmaxFusion {}.into_visitor());
+            fusions.push(AddSoftmaxFusion {}.into_visitor());
+            fusions.push(RepeatInterleaveFusion {}.into_visitor());
+            fusions.push(GroupedQueryAttentionMatMulFusion {}.into_visitor());
+        }
 
         // Layout fusions
         fusions.push(TransposeFusion {});
