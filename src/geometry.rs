@@ -88,10 +88,7 @@ pub fn warp(img: &impl Pixels, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage
             let (x0, y0) = (sx.floor(), sy.floor());
             let (fx, fy) = (sx - x0, sy - y0);
             let (xi, yi) = (x0 as i64, y0 as i64);
-            let p00 = img.get(xi, yi);
-            let p01 = img.get(xi + 1, yi);
-            let p10 = img.get(xi, yi + 1);
-            let p11 = img.get(xi + 1, yi + 1);
+            let [p00, p01, p10, p11] = img.quad(xi, yi);
             for c in 0..3 {
                 let top = p00[c] * (1.0 - fx) + p01[c] * fx;
                 let bot = p10[c] * (1.0 - fx) + p11[c] * fx;

@@ -23,6 +23,11 @@ pub trait Pixels {
     fn height(&self) -> u32;
     /// Pixel (x, y) as RGB in 0..=255, or black outside the image (the reference's border rule).
     fn get(&self, x: i64, y: i64) -> [f32; 3];
+    /// Pixels (x, y), (x+1, y), (x, y+1), (x+1, y+1): the taps of one bilinear sample.
+    #[inline]
+    fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
+        [self.get(x, y), self.get(x + 1, y), self.get(x, y + 1), self.get(x + 1, y + 1)]
+    }
 }
 
 impl<P: Pixels + ?Sized> Pixels for &P {
@@ -35,6 +40,10 @@ impl<P: Pixels + ?Sized> Pixels for &P {
     #[inline]
     fn get(&self, x: i64, y: i64) -> [f32; 3] {
         (**self).get(x, y)
+    }
+    #[inline]
+    fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
+        (**self).quad(x, y)
     }
 }
 
@@ -124,6 +133,21 @@ impl Pixels for RgbaFrame<'_> {
             Some(p) => [p[0] as f32, p[1] as f32, p[2] as f32],
             None => [0.0; 3],
         }
+    }
+    /// One bounds check for the four taps when they are all inside (the warps' common case).
+    #[inline]
+    fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
+        let (w, h) = (self.width as i64, self.height as i64);
+        if x < 0 || y < 0 || x + 1 >= w || y + 1 >= h {
+            return [self.get(x, y), self.get(x + 1, y), self.get(x, y + 1), self.get(x + 1, y + 1)];
+        }
+        let stride = self.width as usize * 4;
+        let i = y as usize * stride + x as usize * 4;
+        let Some(p) = self.rgba.get(i..i + stride + 7) else {
+            return [[0.0; 3]; 4];
+        };
+        let px = |o: usize| [p[o] as f32, p[o + 1] as f32, p[o + 2] as f32];
+        [px(0), px(4), px(stride), px(stride + 4)]
     }
 }
 
@@ -296,6 +320,10 @@ mod tests {
         for y in -1..4 {
             for x in -1..6 {
                 assert_eq!(Pixels::get(&frame, x, y), img.get(x, y), "({x}, {y})");
+                // the four bilinear taps, read at once inside and tap by tap across the borders
+                let taps = [img.get(x, y), img.get(x + 1, y), img.get(x, y + 1), img.get(x + 1, y + 1)];
+                assert_eq!(frame.quad(x, y), taps, "quad ({x}, {y})");
+                assert_eq!(img.quad(x, y), taps, "quad ({x}, {y})");
             }
         }
         assert_eq!(RgbaFrame::new(&bytes, 5, 4).unwrap_err().code(), "BAD_IMAGE_SIZE");
