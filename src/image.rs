@@ -26,8 +26,14 @@ pub trait Pixels {
     /// Pixels (x, y), (x+1, y), (x, y+1), (x+1, y+1): the taps of one bilinear sample.
     #[inline]
     fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
-        [self.get(x, y), self.get(x + 1, y), self.get(x, y + 1), self.get(x + 1, y + 1)]
+        taps_one_by_one(self, x, y)
     }
+}
+
+/// [`Pixels::quad`] by four calls to [`Pixels::get`] (the default, and a frame's border case).
+#[inline]
+fn taps_one_by_one<P: Pixels + ?Sized>(img: &P, x: i64, y: i64) -> [[f32; 3]; 4] {
+    [img.get(x, y), img.get(x + 1, y), img.get(x, y + 1), img.get(x + 1, y + 1)]
 }
 
 impl<P: Pixels + ?Sized> Pixels for &P {
@@ -139,7 +145,7 @@ impl Pixels for RgbaFrame<'_> {
     fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
         let (w, h) = (self.width as i64, self.height as i64);
         if x < 0 || y < 0 || x + 1 >= w || y + 1 >= h {
-            return [self.get(x, y), self.get(x + 1, y), self.get(x, y + 1), self.get(x + 1, y + 1)];
+            return taps_one_by_one(self, x, y);
         }
         let stride = self.width as usize * 4;
         let i = y as usize * stride + x as usize * 4;
