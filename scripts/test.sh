@@ -2,7 +2,8 @@
 # The test command: installs what is missing (scripts/setup.sh), then runs every test.
 #   1. native: unit, integration and property tests of the library, the CLI and the server;
 #      the LFW accuracy gate when ../shared/data/lfw-dev exists (skipped, saying so, if not)
-#   2. browser: wasm-bindgen tests in headless Chromium (wasm equals native, JS errors)
+#   2. browser: wasm-bindgen tests in headless Chromium (wasm equals native, JS errors), built
+#      with wasm SIMD and again with relaxed SIMD (the two modules the package ships)
 #   3. package: build pkg/, then end-to-end tests in headless Chromium with a fake camera
 #      (demo app + relying-party server + network audit), a fresh Vite app using the packed
 #      tarball, and the Node verifier
@@ -19,6 +20,9 @@ cargo test --release --workspace --all-targets
 
 step "browser tests (wasm-pack test --headless --chrome --release)"
 wasm-pack test --headless --chrome --release --test web
+step "browser tests, relaxed-SIMD build"
+CARGO_TARGET_DIR=target/relaxed-simd RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  wasm-pack test --headless --chrome --release --test web
 
 step "npm package (scripts/build-pkg.sh) and end-to-end tests"
 ./scripts/build-pkg.sh

@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::geometry::{warp, Affine};
 use crate::image::Pixels;
-use crate::model::Model;
+use crate::model::{Model, Precision};
 
 /// Which BlazeFace network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +107,7 @@ impl Detector {
                 DetectorKind::Back256 => "blazeface_back_256",
             },
             onnx,
+            Precision::Float32,
             "input:0",
             &["Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"],
         )?;

@@ -2,7 +2,7 @@
 
 use zeroize::Zeroize;
 #[cfg(feature = "inference")]
-use crate::{align::FACE_SIZE, error::{Error, Result}, image::RgbImage, model::Model};
+use crate::{align::FACE_SIZE, error::{Error, Result}, image::RgbImage, model::{Model, Precision}};
 
 /// Length of an embedding.
 pub const DIM: usize = 192;
@@ -53,8 +53,9 @@ pub struct Embedder {
 
 #[cfg(feature = "inference")]
 impl Embedder {
-    pub fn load(onnx: Vec<u8>) -> Result<Embedder> {
-        Ok(Embedder { model: Model::load("mobilefacenet_192", onnx, "input", &["embeddings"])? })
+    /// `precision`: [`Precision::Int8Pointwise`] is what the SDK runs.
+    pub fn load(onnx: Vec<u8>, precision: Precision) -> Result<Embedder> {
+        Ok(Embedder { model: Model::load("mobilefacenet_192", onnx, precision, "input", &["embeddings"])? })
     }
 
     /// Embed a batch of aligned 112x112 faces.

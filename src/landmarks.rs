@@ -9,7 +9,7 @@ use crate::detect::{keypoint, Detection};
 use crate::error::{Error, Result};
 use crate::geometry::{warp, Affine};
 use crate::image::Pixels;
-use crate::model::Model;
+use crate::model::{Model, Precision};
 
 const INPUT: u32 = 192;
 /// The ROI side is this times the larger side of the detector box (MediaPipe's value).
@@ -84,7 +84,7 @@ pub struct Landmarker {
 
 impl Landmarker {
     pub fn load(onnx: Vec<u8>) -> Result<Landmarker> {
-        Ok(Landmarker { model: Model::load("facemesh_468", onnx, "input_1", &["conv2d_21", "conv2d_31"])? })
+        Ok(Landmarker { model: Model::load("facemesh_468", onnx, Precision::Float32, "input_1", &["conv2d_21", "conv2d_31"])? })
     }
 
     /// The crop (crop index coords -> image index coords) for a detection: a square of

@@ -18,12 +18,28 @@ fn op_registry() -> OpRegistry {
     ])
 }
 
+/// How a model's 1x1 convolutions compute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Everything in float32 (the reference the accuracy gate compares against).
+    Float32,
+    /// The 1x1 convolutions whose weights the model file stores in int8 compute in 8-bit
+    /// integers, their inputs quantized per pixel (rten patch 5, third_party/rten/PATCHES.md);
+    /// float weights stay float. The embedder's GEMMs are most of the template time, and
+    /// WebAssembly's relaxed dot product does 4x the multiply-adds of f32 per instruction.
+    /// What the SDK runs for the embedder; lfw-dev accuracy in the README ("Speed and size").
+    #[default]
+    Int8Pointwise,
+}
+
 /// How every model loads. Symbolic shape inference is off: our models' fusions do not need it
 /// (bit-identical outputs, `tests/engine_patches.rs`), and in the browser its code is compiled and
 /// run at load for nothing: cold start 580 -> 546 ms (README "Speed and size").
-pub fn options() -> ModelOptions {
+pub fn options(precision: Precision) -> ModelOptions {
     let mut options = ModelOptions::with_ops(op_registry());
     options.shape_inference(ShapeInferenceMode::Off);
+    // Prepacking is where the patched engine keeps int8 1x1 kernels in int8 (once, at load).
+    options.prepack_weights(precision == Precision::Int8Pointwise);
     options
 }
 
@@ -37,8 +53,14 @@ pub struct Model {
 
 impl Model {
     /// Parse ONNX bytes; `outputs` are the output names the stage reads, in order.
-    pub fn load(name: &'static str, bytes: Vec<u8>, input: &str, outputs: &[&str]) -> Result<Model> {
-        let model = options()
+    pub fn load(
+        name: &'static str,
+        bytes: Vec<u8>,
+        precision: Precision,
+        input: &str,
+        outputs: &[&str],
+    ) -> Result<Model> {
+        let model = options(precision)
             .load(bytes)
             .map_err(|e| Error::ModelLoad(format!("{name}: {e}")))?;
         let node = |n: &str| {

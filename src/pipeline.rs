@@ -11,6 +11,7 @@ use crate::embed::{Embedder, Embedding};
 use crate::error::{Error, Result};
 use crate::image::{Pixels, RgbImage};
 use crate::landmarks::{Landmarker, Mesh};
+pub use crate::model::Precision;
 use crate::liveness::{LivenessSession, Observation, Progress, Prompt};
 use crate::quality::{self, Limits, Quality};
 
@@ -170,11 +171,19 @@ pub struct FacePipeline {
     pub back: Option<Detector>,
     pub landmarker: Option<Landmarker>,
     pub embedder: Option<Embedder>,
+    /// How the embedder loaded by [`FacePipeline::load_model`] computes.
+    pub precision: Precision,
 }
 
 impl FacePipeline {
-    /// Load the four models from `dir` (native; the browser passes bytes).
+    /// Load the four models from `dir` (native; the browser passes bytes), the embedder as the
+    /// SDK runs it ([`Precision::default`]).
     pub fn from_dir(dir: impl AsRef<std::path::Path>) -> Result<FacePipeline> {
+        Self::from_dir_with(dir, Precision::default())
+    }
+
+    /// [`FacePipeline::from_dir`] with the embedder in `precision`.
+    pub fn from_dir_with(dir: impl AsRef<std::path::Path>, precision: Precision) -> Result<FacePipeline> {
         let dir = dir.as_ref();
         let read = |name: &str| {
             std::fs::read(dir.join(name)).map_err(|e| Error::ModelLoad(format!("{}: {e}", dir.join(name).display())))
@@ -183,7 +192,8 @@ impl FacePipeline {
             front: Some(Detector::load(DetectorKind::Front128, read(files::DETECTOR_FRONT)?)?),
             back: Some(Detector::load(DetectorKind::Back256, read(files::DETECTOR_BACK)?)?),
             landmarker: Some(Landmarker::load(read(files::LANDMARKS)?)?),
-            embedder: Some(Embedder::load(read(files::EMBEDDER)?)?),
+            embedder: Some(Embedder::load(read(files::EMBEDDER)?, precision)?),
+            precision,
         })
     }
 
@@ -193,7 +203,7 @@ impl FacePipeline {
             files::DETECTOR_FRONT => self.front = Some(Detector::load(DetectorKind::Front128, onnx)?),
             files::DETECTOR_BACK => self.back = Some(Detector::load(DetectorKind::Back256, onnx)?),
             files::LANDMARKS => self.landmarker = Some(Landmarker::load(onnx)?),
-            files::EMBEDDER => self.embedder = Some(Embedder::load(onnx)?),
+            files::EMBEDDER => self.embedder = Some(Embedder::load(onnx, self.precision)?),
             other => return Err(Error::InvalidArgument(format!("unknown model {other:?}"))),
         }
         Ok(())

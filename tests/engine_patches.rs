@@ -4,27 +4,21 @@
 //!   on shapes it must leave to rten's generic kernel (dilation, 7x7, non-square);
 //! - each shipped model, optimised (Conv+PRelu fused) against unoptimised, on a real face;
 //! - each shipped model loaded as faceproof loads it (`model::options()`: no shape inference)
-//!   against rten's default options: bit-identical outputs.
+//!   against rten's default options: bit-identical outputs;
+//! - the int8 1x1 convolution against its definition (odd channel and pixel counts included),
+//!   and the shipped embedder with it against float32 on a real face.
 #![cfg(all(feature = "inference", feature = "decode"))]
 
+mod common;
+
 use faceproof::image::RgbImage;
+use faceproof::model::Precision;
 use rten::ops::{conv, Padding};
 use rten::{BufferPool, ModelOptions};
 use rten_tensor::prelude::*;
 use rten_tensor::Tensor;
 
-/// Deterministic values in [-1, 1) (xorshift), so failures reproduce.
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect()
-}
+use common::int8::values;
 
 struct Case {
     batch: usize,
@@ -182,7 +176,7 @@ fn load_options_without_shape_inference_change_no_output() {
     for (file, nhwc) in SHIPPED {
         let (bytes, data) = model_and_face(file, nhwc);
         let defaults = ModelOptions::with_all_ops().load(bytes.clone()).unwrap();
-        let ours = faceproof::model::options().load(bytes).unwrap();
+        let ours = faceproof::model::options(Precision::Float32).load(bytes).unwrap();
         let expected = run_all(&defaults, nhwc, &data);
         assert!(expected.iter().any(|v| *v != 0.0));
         assert_eq!(run_all(&ours, nhwc, &data), expected, "{file}");
@@ -195,5 +189,30 @@ fn optimised_models_compute_what_the_onnx_graph_says() {
         let worst = optimised_vs_plain(file, nhwc);
         println!("{file}: optimised vs plain max |diff| {worst:.2e}");
         assert!(worst < 1e-3, "{file}: optimised vs plain graph differ by {worst}");
+    }
+}
+
+#[test]
+fn int8_pointwise_conv_matches_its_definition() {
+    common::int8::check_against_definition();
+}
+
+/// The shipped embedder with int8 1x1 convolutions (how faceproof loads it) against float32,
+/// on crops of a real face: the int8 path really runs (outputs differ) and keeps the embedding's
+/// direction (cosine >= 0.995 on these unaligned crops; 0.9996-0.9998 on the aligned portraits;
+/// lfw-dev accuracy in the README).
+#[test]
+fn shipped_embedder_in_int8_stays_close_to_float32() {
+    let (file, nhwc) = SHIPPED[0];
+    let (bytes, data) = model_and_face(file, nhwc);
+    let run = |precision| run_all(&faceproof::model::options(precision).load(bytes.clone()).unwrap(), nhwc, &data);
+    let (int8, float) = (run(Precision::Int8Pointwise), run(Precision::Float32));
+    assert_ne!(int8, float);
+    for (a, b) in int8.chunks(192).zip(float.chunks(192)) {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let cosine = dot / (norm(a) * norm(b));
+        println!("int8 vs float32 cosine {cosine:.5}");
+        assert!(cosine >= 0.995, "cosine {cosine}");
     }
 }

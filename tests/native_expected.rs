@@ -9,20 +9,23 @@
 mod common;
 
 use faceproof::image::RgbImage;
-use faceproof::pipeline::FacePipeline;
+use faceproof::pipeline::{FacePipeline, TemplateOptions};
 use serde_json::{json, Value};
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/native_embeddings.json");
 
 #[test]
 fn native_output_equals_the_recording() {
-    let p = FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).unwrap();
+    let float = FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).unwrap();
+    let shipped = FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models/web")).unwrap();
+    let mut settings: Vec<_> = common::recorded_settings().into_iter().map(|(s, o)| (s, o, &float)).collect();
+    settings.push((common::SHIPPED_SETTING, TemplateOptions::default(), &shipped));
     let mut now = serde_json::Map::new();
-    for (setting, opts) in common::recorded_settings() {
+    for &(setting, ref opts, p) in &settings {
         let mut per_image = serde_json::Map::new();
         for name in common::PORTRAITS {
             let img = RgbImage::open(format!("{}/tests/data/portraits/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-            let t = p.template(&img, &opts).unwrap();
+            let t = p.template(&img, opts).unwrap();
             per_image.insert(name.into(), json!({"box": t.detection.bbox, "embedding": t.embedding.0}));
         }
         now.insert(setting.into(), per_image.into());
@@ -33,7 +36,7 @@ fn native_output_equals_the_recording() {
         return;
     }
     let recorded: Value = serde_json::from_str(&std::fs::read_to_string(FILE).unwrap()).unwrap();
-    for (setting, _) in common::recorded_settings() {
+    for &(setting, _, _) in &settings {
         for name in common::PORTRAITS {
             let a = now[setting][name]["embedding"].as_array().unwrap();
             let b = recorded[setting][name]["embedding"].as_array().unwrap();

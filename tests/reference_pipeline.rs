@@ -3,11 +3,12 @@
 //! Expected values: `tests/data/reference_embeddings.json`, made by the command stored in it.
 //! The `.png` files hold PIL's decode of the `.jpg` files, so both pipelines see identical
 //! pixels; the `.jpg` files go through our own JPEG decoder (zune-jpeg), whose output differs
-//! from libjpeg-turbo's by up to 3 levels on 0.7 % of pixels.
+//! from libjpeg-turbo's by up to 3 levels on 0.7 % of pixels. The embedder runs in float32, as
+//! the reference does (the int8 1x1 convolutions the SDK runs: `tests/engine_patches.rs`).
 #![cfg(not(target_arch = "wasm32"))]
 
 use faceproof::image::RgbImage;
-use faceproof::pipeline::{FacePipeline, TemplateOptions};
+use faceproof::pipeline::{FacePipeline, Precision, TemplateOptions};
 use serde_json::Value;
 
 fn expected() -> Value {
@@ -16,7 +17,7 @@ fn expected() -> Value {
 }
 
 fn pipeline() -> FacePipeline {
-    FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).unwrap()
+    FacePipeline::from_dir_with(concat!(env!("CARGO_MANIFEST_DIR"), "/models"), Precision::Float32).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f64> {

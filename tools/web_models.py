@@ -8,8 +8,15 @@
 2. Smaller weights, as ../shared/models/tools/quantize_weights.py does (measured there and in
    the README): Conv weights int8 per output channel (DequantizeLinear), other float tensors
    fp16 (+ Cast) for MobileFaceNet and FaceMesh; fp16 weights for the two BlazeFace detectors.
-   rten folds DequantizeLinear/Cast of constants at load time, so inference runs in float32.
-3. Check each result against the original with onnxruntime on random inputs.
+   rten folds DequantizeLinear/Cast of constants at load time; MobileFaceNet's 1x1 convolutions
+   whose weights are int8 then run in int8 (rten patch 5, third_party/rten/PATCHES.md).
+3. MobileFaceNet's four 1x1 convolutions most sensitive to int8 activations keep float (fp16)
+   weights, so they run in float32: the first one, and the projections of the three blocks
+   without a residual connection (the first block of each stage after the first), whose output
+   is the whole signal rather than a correction added to it. Measured without labels (mean
+   1 - cosine to the float32 embedding over 300 lfw-dev images with only that layer in int8):
+   3.9e-5, 2.6e-5, 3.3e-5, 1.9e-5; the next is 8.8e-6, the median 2.7e-6 (README).
+4. Check each result against the original with onnxruntime on random inputs.
 """
 import os
 import sys
@@ -65,6 +72,36 @@ def fold_prelu(m):
     return m, len(add)
 
 
+# Step 3: the 1x1 convolutions (ONNX node names) that keep float weights.
+MOBILEFACENET_FLOAT_1X1 = [
+    "MobileFaceNet/MobileFaceNet/Conv/BatchNorm/FusedBatchNorm",
+    "MobileFaceNet/MobileFaceNet/Conv2d_2_InvResBlock_0/Conv_1/BatchNorm/FusedBatchNorm",
+    "MobileFaceNet/MobileFaceNet/Conv2d_3_InvResBlock_0/Conv_1/BatchNorm/FusedBatchNorm",
+    "MobileFaceNet/MobileFaceNet/Conv2d_5_InvResBlock_0/Conv_1/BatchNorm/FusedBatchNorm",
+]
+
+
+def keep_float_weights(m, float_model, conv_names):
+    """Undo the int8 quantization of the named Convs' weights: their DequantizeLinear node and
+    its inputs go, the float32 tensor from `float_model` comes back (fp16_weights stores it fp16)."""
+    g = m.graph
+    floats = {t.name: t for t in float_model.graph.initializer}
+    convs = {n.name: n for n in g.node if n.op_type == "Conv"}
+    missing = [c for c in conv_names if c not in convs]
+    assert not missing, f"no such Conv: {missing}"
+    weights = {convs[c].input[1] for c in conv_names}
+    dqs = [n for n in g.node if n.op_type == "DequantizeLinear" and n.output[0] in weights]
+    assert len(dqs) == len(weights)
+    drop = {i for n in dqs for i in n.input}
+    keep_nodes = [n for n in g.node if n not in dqs]
+    del g.node[:]
+    g.node.extend(keep_nodes)
+    inits = [t for t in g.initializer if t.name not in drop] + [floats[w] for w in sorted(weights)]
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    return m
+
+
 def check(orig_path, new_path, shape):
     try:
         import onnxruntime as ort
@@ -98,7 +135,12 @@ def main(src, dst):
         if kind == "int8":
             from onnx import version_converter
             m = version_converter.convert_version(m, 13)
+            float_model = onnx.ModelProto()
+            float_model.CopyFrom(m)
             m, _ = qw.int8_conv_weights(m)
+            if name.startswith("mobilefacenet"):
+                m = keep_float_weights(m, float_model, MOBILEFACENET_FLOAT_1X1)
+                print(f"{name}: {len(MOBILEFACENET_FLOAT_1X1)} 1x1 convolutions keep float weights")
             m = qw.fp16_weights(m)
         else:
             m = qw.fp16_weights(m)

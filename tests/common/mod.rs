@@ -3,12 +3,20 @@
 
 use faceproof::pipeline::TemplateOptions;
 
+#[cfg(feature = "inference")]
+pub mod int8;
+
 pub const PORTRAITS: [&str; 4] = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"];
 
-/// The two pipeline settings whose output is recorded in `tests/data/native_embeddings.json`.
+/// The two pipeline settings whose output is recorded in `tests/data/native_embeddings.json`
+/// (float32 models, `models/`).
 pub fn recorded_settings() -> [(&'static str, TemplateOptions); 2] {
     [("default", TemplateOptions::default()), ("reference", TemplateOptions::reference())]
 }
+
+/// Also recorded: the shipped models (`models/web`, the embedder's 1x1 convolutions in int8)
+/// with the default options, so that the browser's int8 kernels are checked against native.
+pub const SHIPPED_SETTING: &str = "shipped";
 
 /// Two images next to each other on a black canvas (a frame with two faces).
 pub fn side_by_side(a: &faceproof::image::RgbImage, b: &faceproof::image::RgbImage) -> faceproof::image::RgbImage {

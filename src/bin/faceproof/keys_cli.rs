@@ -1,11 +1,11 @@
 //! `faceproof enroll | prove | verify`: the protected-template flow from the command line
 //! (server-side scripts, interoperability tests with the Node verifier).
 
-use super::{models_dir, Args};
+use super::{pipeline, Args};
 use faceproof::align::Jitter;
 use faceproof::embed::Embedding;
 use faceproof::image::RgbImage;
-use faceproof::pipeline::{FacePipeline, TemplateOptions};
+use faceproof::pipeline::TemplateOptions;
 use faceproof::protect::face_key::LockParams;
 use faceproof::protect::keys::DeviceSecret;
 use faceproof::protect::proof::{hex32, Challenge};
@@ -31,7 +31,7 @@ fn views(args: &Args) -> Result<Vec<Embedding>, Error> {
     if args.positional.is_empty() {
         return Err(Error::InvalidArgument("give at least one image".into()));
     }
-    let p = FacePipeline::from_dir(models_dir(args))?;
+    let p = pipeline(args)?;
     let mut out = vec![];
     for path in &args.positional {
         let (t, v) = p.views(&RgbImage::open(path)?, &TemplateOptions::default(), &Jitter::ENROLL)?;

@@ -15,7 +15,7 @@
 use faceproof::eval::{metrics, ScoredPair};
 use faceproof::detect::DetectorKind;
 use faceproof::image::RgbImage;
-use faceproof::pipeline::{Alignment, FacePipeline, Selection, StageTimes, Template, TemplateOptions};
+use faceproof::pipeline::{Alignment, FacePipeline, Precision, Selection, StageTimes, Template, TemplateOptions};
 use faceproof::quality::{Limits, Quality, Reason};
 use faceproof::Error;
 use std::collections::HashMap;
@@ -64,6 +64,20 @@ pub(crate) fn models_dir(args: &Args) -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
 }
 
+/// The four models from `--models`, the embedder in `--precision` (`int8`, what the SDK runs,
+/// or `float32`, the reference).
+pub(crate) fn pipeline(args: &Args) -> Result<FacePipeline, Error> {
+    FacePipeline::from_dir_with(models_dir(args), precision(args)?)
+}
+
+pub(crate) fn precision(args: &Args) -> Result<Precision, Error> {
+    match args.value("precision") {
+        None | Some("int8") => Ok(Precision::Int8Pointwise),
+        Some("float32") => Ok(Precision::Float32),
+        Some(other) => Err(Error::InvalidArgument(format!("--precision is int8 or float32, not {other:?}"))),
+    }
+}
+
 pub(crate) fn options(args: &Args) -> TemplateOptions {
     let mut o = if args.has("reference") { TemplateOptions::reference() } else { TemplateOptions::default() };
     if args.has("no-flip") {
@@ -95,8 +109,8 @@ fn usage() -> ExitCode {
          faceproof enroll --secret HEX --rp RP_ID [--epoch N] --out REFERENCE IMAGE...\n  \
          faceproof prove --secret HEX --reference REFERENCE --challenge JSON IMAGE...\n  \
          faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64 [--no-liveness] [--now MS]\n\
-         options: --models DIR  --reference (reference_pipeline.py)  --no-flip  --blazeface-align\n         \
-         --detector front|back  --selection central|strongest"
+         options: --models DIR  --precision int8|float32  --reference (reference_pipeline.py)  --no-flip\n         \
+         --blazeface-align  --detector front|back  --selection central|strongest"
     );
     ExitCode::from(2)
 }
@@ -104,7 +118,7 @@ fn usage() -> ExitCode {
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     let Some(cmd) = raw.next() else { return usage() };
-    let args = match Args::parse(raw, &["models", "threshold", "pairs", "images", "limit", "selection", "detector", "cache", "draws", "secret", "rp", "epoch", "out", "reference", "challenge", "public-key", "proof", "now"]) {
+    let args = match Args::parse(raw, &["models", "precision", "threshold", "pairs", "images", "limit", "selection", "detector", "cache", "draws", "secret", "rp", "epoch", "out", "reference", "challenge", "public-key", "proof", "now"]) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -133,7 +147,7 @@ fn cmd_embed(args: &Args) -> Result<(), Error> {
     let [path] = args.positional.as_slice() else {
         return Err(Error::InvalidArgument("embed takes one image".into()));
     };
-    let p = FacePipeline::from_dir(models_dir(args))?;
+    let p = pipeline(args)?;
     let t = p.template(&RgbImage::open(path)?, &options(args))?;
     if args.has("json") {
         let d = &t.detection;
@@ -159,7 +173,7 @@ fn cmd_compare(args: &Args) -> Result<(), Error> {
         Some(t) => t.parse().map_err(|_| Error::InvalidArgument(format!("bad threshold {t:?}")))?,
         None => DEFAULT_THRESHOLD,
     };
-    let p = FacePipeline::from_dir(models_dir(args))?;
+    let p = pipeline(args)?;
     let o = options(args);
     let ta = p.template(&RgbImage::open(a)?, &o)?;
     let tb = p.template(&RgbImage::open(b)?, &o)?;
@@ -241,7 +255,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
     if let Some(l) = args.value("limit") {
         rows.truncate(l.parse().map_err(|_| Error::InvalidArgument("bad --limit".into()))?);
     }
-    let p = FacePipeline::from_dir(models_dir(args))?;
+    let p = pipeline(args)?;
     // Photos, not selfies: the full-range detector unless told otherwise (README: Accuracy).
     let o = if args.has("reference") || args.value("detector").is_some() {
         options(args)
@@ -305,6 +319,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
             obj.insert("alignment".into(), format!("{:?}", o.alignment).into());
             obj.insert("flip".into(), o.flip.into());
             obj.insert("detector".into(), format!("{:?}", o.detector).into());
+            obj.insert("precision".into(), format!("{:?}", p.precision).into());
             if args.has("quality") {
                 obj.insert("quality".into(), quality_study(&rows, &scored, &qualities, &norms, m.threshold_at_far_1e_3));
             }

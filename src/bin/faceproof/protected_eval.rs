@@ -4,14 +4,14 @@
 //! scalings and rotations: standing in for several camera frames), B is the live probe.
 //! Each pair gets its own device secret, so its own transform and lock keys.
 
-use super::{models_dir, options, read_pairs, template_for_eval, Args};
+use super::{pipeline, options, read_pairs, template_for_eval, Args};
 use faceproof::align::Jitter;
 use faceproof::detect::DetectorKind;
 use faceproof::embed::Embedding;
 use faceproof::eval::protected::*;
 use faceproof::eval::ScoredPair;
 use faceproof::image::RgbImage;
-use faceproof::pipeline::{FacePipeline, TemplateOptions};
+use faceproof::pipeline::TemplateOptions;
 use faceproof::protect::face_key::LockParams;
 use faceproof::protect::keys::Keys;
 use faceproof::protect::transform::Transform;
@@ -223,7 +223,7 @@ fn load_or_compute_views(args: &Args, dir: &Path, names: &[String], quiet: bool)
             return Ok(v);
         }
     }
-    let p = FacePipeline::from_dir(models_dir(args))?;
+    let p = pipeline(args)?;
     let o = if args.value("detector").is_some() { options(args) } else { TemplateOptions { detector: DetectorKind::Back256, ..options(args) } };
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {

@@ -28,6 +28,10 @@ pub enum PrepackedInput {
 
     /// Prepacked RHS / B input for matrix multiplication with i8 weights.
     Int8BMatrix(PackedBMatrix<i8>),
+
+    /// A 1x1 convolution kernel quantized to int8 (faceproof patch 5, PATCHES.md).
+    #[cfg(feature = "int8-pointwise")]
+    PointwiseInt8(Box<crate::ops::PointwiseInt8Kernel>),
 }
 
 impl PrepackedInput {
@@ -35,6 +39,8 @@ impl PrepackedInput {
         match self {
             Self::FloatBMatrix(_) => DataType::Float,
             Self::Int8BMatrix(_) => DataType::Int8,
+            #[cfg(feature = "int8-pointwise")]
+            Self::PointwiseInt8(_) => DataType::Int8,
         }
     }
 }

@@ -21,9 +21,17 @@ use crate::ops::matmul::{OutputScale, cast_scale, shift_cast_gemm_lhs_to_u8, zer
 use crate::ops::pooling::{RoundMode, calc_output_size_and_padding};
 use crate::shift_cast::ShiftCast;
 use crate::value::{DataType, ValueType, ValueView};
+#[cfg(feature = "int8-pointwise")]
+use crate::operator::PrepackedInput;
+#[cfg(feature = "int8-pointwise")]
+use smallvec::SmallVec;
 
 mod depthwise;
 mod im2col;
+#[cfg(feature = "int8-pointwise")]
+mod int8_pointwise;
+#[cfg(feature = "int8-pointwise")]
+pub use int8_pointwise::{PointwiseInt8Kernel, conv_2d_pointwise_int8};
 
 use depthwise::DepthwiseConvExecutor;
 use im2col::build_im2col;
@@ -399,17 +407,29 @@ pub struct Conv {
 }
 
 impl Conv {
-    /// Run with the `X`, `W`, optional `B` inputs of `ctx`, applying `epilogue` to each
-    /// output channel (faceproof patch, PATCHES.md: shared by [`ConvPRelu`]).
-    fn run_with_epilogue(
-        &self,
-        ctx: &OpRunContext,
-        epilogue: Option<ChannelEpilogue<f32>>,
-    ) -> Result<OutputList, OpError> {
+    /// Run with the `X`, `W`, optional `B` inputs of `ctx`, followed by `PRelu` with one slope
+    /// per output channel if `slopes` is given (faceproof patch, PATCHES.md: shared by
+    /// [`ConvPRelu`]), applied to each output channel as soon as it is computed.
+    fn run_with_prelu(&self, ctx: &OpRunContext, slopes: Option<&[f32]>) -> Result<OutputList, OpError> {
         let inputs = ctx.inputs();
         let input = inputs.require_as(0)?;
         let weight = inputs.require_as(1)?;
         let bias = inputs.get_as(2)?;
+        #[cfg(feature = "int8-pointwise")]
+        if let Some(PrepackedInput::PointwiseInt8(kernel)) = inputs.get_prepacked(1) {
+            if let Some(output) = self.run_int8(ctx.pool(), &input, kernel, bias, slopes)? {
+                return output.into_dyn().into_op_result();
+            }
+        }
+        let prelu = |chan: usize, values: &mut [f32]| {
+            if let Some(slopes) = slopes {
+                let alpha = slopes[chan];
+                for v in values {
+                    *v = if *v < 0. { *v * alpha } else { *v };
+                }
+            }
+        };
+        let epilogue: Option<ChannelEpilogue<f32>> = slopes.map(|_| &prelu as ChannelEpilogue<f32>);
         conv_impl::<f32, f32, f32>(
             ctx.pool(),
             input,
@@ -427,9 +447,92 @@ impl Conv {
     }
 }
 
+#[cfg(feature = "int8-pointwise")]
+impl Conv {
+    /// Run as an int8 pointwise convolution (`int8_pointwise.rs`) if this is one: a 4D input,
+    /// stride 1, no padding, one group. `None` if not (the float path then runs).
+    fn run_int8(
+        &self,
+        pool: &BufferPool,
+        input: &TensorView<f32>,
+        kernel: &PointwiseInt8Kernel,
+        bias: Option<NdTensorView<f32, 1>>,
+        slopes: Option<&[f32]>,
+    ) -> Result<Option<NdTensor<f32, 4>>, OpError> {
+        if input.ndim() != 4 {
+            return Ok(None);
+        }
+        let input: NdTensorView<f32, 4> = input.nd_view();
+        let [_, in_c, in_h, in_w] = input.shape();
+        let unit = |v: &[usize]| v.iter().all(|&x| x == 1);
+        if self.groups != 1 || !unit(&self.strides) || !unit(&self.dilations) {
+            return Ok(None);
+        }
+        // A few pixels (a matrix-vector product, e.g. after global pooling): nothing to gain in
+        // speed, and such layers (a network's last) take the quantization error straight to
+        // the output. They stay in float.
+        if in_h * in_w < int8_pointwise::MIN_PIXELS {
+            return Ok(None);
+        }
+        let (_, _, padding) = calc_output_size_and_padding(
+            (in_h, in_w),
+            (1, 1),
+            (1, 1),
+            self.padding.clone(),
+            Some((1, 1)),
+            RoundMode::default(),
+        )?;
+        if padding != [0; 4] {
+            return Ok(None);
+        }
+        if in_c != kernel.in_channels() {
+            return Err(OpError::incompatible_input_shapes(
+                "Input channels does not match kernel input channels",
+            ));
+        }
+        let bias = bias.map(|b| b.to_vec());
+        if bias.as_ref().is_some_and(|b| b.len() != kernel.out_channels())
+            || slopes.is_some_and(|s| s.len() != kernel.out_channels())
+        {
+            return Err(OpError::incompatible_input_shapes(
+                "Bias or PRelu slope does not have one value per output channel",
+            ));
+        }
+        Ok(Some(int8_pointwise::conv_2d_pointwise_int8(
+            pool,
+            &input,
+            kernel,
+            bias.as_deref(),
+            slopes,
+        )))
+    }
+
+    /// With the `int8-pointwise` feature, 1x1 kernels are quantized at load (prepacking).
+    fn prepack_kernel(&self, index: usize, input: ValueView) -> Option<PrepackedInput> {
+        if index != 1 || self.groups != 1 {
+            return None;
+        }
+        let kernel: TensorView<f32> = input.try_into().ok()?;
+        if kernel.ndim() != 4 {
+            return None;
+        }
+        PointwiseInt8Kernel::new(kernel.nd_view()).map(|k| PrepackedInput::PointwiseInt8(Box::new(k)))
+    }
+}
+
 impl Operator for Conv {
     fn name(&self) -> &str {
         "Conv"
+    }
+
+    #[cfg(feature = "int8-pointwise")]
+    fn prepack_inputs(&self) -> SmallVec<[usize; 1]> {
+        if self.groups == 1 { [1].into() } else { SmallVec::new() }
+    }
+
+    #[cfg(feature = "int8-pointwise")]
+    fn prepack(&self, index: usize, input: ValueView) -> Option<PrepackedInput> {
+        self.prepack_kernel(index, input)
     }
 
     fn max_inputs(&self) -> Option<usize> {
@@ -437,7 +540,7 @@ impl Operator for Conv {
     }
 
     fn run(&self, ctx: &OpRunContext) -> Result<OutputList, OpError> {
-        self.run_with_epilogue(ctx, None)
+        self.run_with_prelu(ctx, None)
     }
 
     fn output_types(&self, _ctx: &OutputTypesContext) -> Option<OutputTypeList> {
@@ -475,6 +578,16 @@ impl Operator for ConvPRelu {
         "ConvPRelu"
     }
 
+    #[cfg(feature = "int8-pointwise")]
+    fn prepack_inputs(&self) -> SmallVec<[usize; 1]> {
+        self.conv.prepack_inputs()
+    }
+
+    #[cfg(feature = "int8-pointwise")]
+    fn prepack(&self, index: usize, input: ValueView) -> Option<PrepackedInput> {
+        self.conv.prepack_kernel(index, input)
+    }
+
     fn max_inputs(&self) -> Option<usize> {
         Some(4)
     }
@@ -489,13 +602,7 @@ impl Operator for ConvPRelu {
             ));
         }
         let slope = slope.to_vec();
-        let prelu = |chan: usize, values: &mut [f32]| {
-            let alpha = slope[chan];
-            for v in values {
-                *v = if *v < 0. { *v * alpha } else { *v };
-            }
-        };
-        self.conv.run_with_epilogue(ctx, Some(&prelu))
+        self.conv.run_with_prelu(ctx, Some(&slope))
     }
 
     fn output_types(&self, _ctx: &OutputTypesContext) -> Option<OutputTypeList> {

@@ -146,6 +146,8 @@ pub use binary_elementwise::{
 };
 pub use concat::{concat, tile};
 pub use conv::{conv, conv_integer};
+#[cfg(feature = "int8-pointwise")]
+pub use conv::{PointwiseInt8Kernel, conv_2d_pointwise_int8};
 pub use conv_transpose::conv_transpose;
 pub use einsum::einsum;
 pub use gather::{gather, gather_elements, gather_nd};
