@@ -507,7 +507,8 @@ impl Conv {
         )))
     }
 
-    /// With the `int8-pointwise` feature, 1x1 kernels are quantized at load (prepacking).
+    /// With the `int8-pointwise` feature, a 1x1 kernel the model stores in int8 stays int8
+    /// (prepacking; see `PointwiseInt8Kernel::new`).
     fn prepack_kernel(&self, index: usize, input: ValueView) -> Option<PrepackedInput> {
         if index != 1 || self.groups != 1 {
             return None;
