@@ -11,9 +11,10 @@ use crate::embed::{Embedder, Embedding};
 use crate::error::{Error, Result};
 use crate::image::{Pixels, RgbImage};
 use crate::landmarks::{Landmarker, Mesh};
-pub use crate::model::Precision;
 use crate::liveness::{LivenessSession, Observation, Progress, Prompt};
 use crate::quality::{self, Limits, Quality};
+
+pub use crate::model::Precision;
 
 /// Model file names, as shipped in `models/` and next to the npm module.
 pub mod files {

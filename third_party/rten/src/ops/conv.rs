@@ -421,15 +421,15 @@ impl Conv {
                 return output.into_dyn().into_op_result();
             }
         }
-        let prelu = |chan: usize, values: &mut [f32]| {
-            if let Some(slopes) = slopes {
+        let prelu = slopes.map(|slopes| {
+            move |chan: usize, values: &mut [f32]| {
                 let alpha = slopes[chan];
                 for v in values {
                     *v = if *v < 0. { *v * alpha } else { *v };
                 }
             }
-        };
-        let epilogue: Option<ChannelEpilogue<f32>> = slopes.map(|_| &prelu as ChannelEpilogue<f32>);
+        });
+        let epilogue = prelu.as_ref().map(|p| p as ChannelEpilogue<f32>);
         conv_impl::<f32, f32, f32>(
             ctx.pool(),
             input,
