@@ -1,5 +1,6 @@
 // Where the browser spends its time: V8's sampling profiler (CDP), self time per wasm function.
-//   node bench/profile.mjs [WASM_URL] [TOP]          50 template() calls once warm (bench/ab.html)
+//   node bench/profile.mjs [WASM_URL] [TOP]          50 template() calls once warm (bench/ab.html);
+//                                                    CALL=analyze profiles analyze() calls instead
 //   node bench/profile.mjs --cold [WASM_URL] [TOP]   the cold start: navigation to the first embedding
 //                                                    (bench/index.html, WASM_URL served as the relaxed build)
 // Needs a build that keeps function names (no wasm-opt):
@@ -60,7 +61,7 @@ try {
     console.log(`cold start ${cs.totalMs.toFixed(0)} ms (wasm ${cs.wasmMs.toFixed(0)}, model load ${cs.loadModelsMs.toFixed(0)}, first embedding ${cs.firstEmbeddingMs.toFixed(0)}); self time up to the first embedding:`);
     for (const [n, ms] of selfTimes(profile, cs.totalMs + 50).slice(0, top)) console.log(`${ms.toFixed(1).padStart(7)} ms  ${n.slice(0, 140)}`);
   } else {
-    await page.goto(`${base}/bench/ab.html?a=${encodeURIComponent(wasmUrl)}&b=${encodeURIComponent(wasmUrl)}&rounds=0`);
+    await page.goto(`${base}/bench/ab.html?a=${encodeURIComponent(wasmUrl)}&b=${encodeURIComponent(wasmUrl)}&rounds=0${process.env.CALL ? `&call=${process.env.CALL}` : ''}`);
     await page.waitForFunction(() => window.__ab, null, { timeout: 600_000 });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Profiler.enable');

@@ -3,17 +3,18 @@
 // js/worker.js runs it, on the same frame and models as the single-thread half.
 // Started before the frame is ready (as js/worker.js is), it reports its cold start too: page
 // navigation to the first embedding, on the page's clock (`pageOrigin` = its performance.timeOrigin).
+// `pkg`: the threads build's directory (default /pkg/threads; bench/ab-threads.html passes others).
 let frame;
 const frameReady = new Promise((resolve) => { frame = resolve; });
 self.onmessage = async ({ data }) => {
   if (data.rgba) return frame(data);
-  const { threads, runs, models, pageOrigin } = data;
+  const { threads, runs, models, pageOrigin, pkg = '/pkg/threads' } = data;
   const page = () => performance.timeOrigin + performance.now() - pageOrigin;
   try {
     const tStart = page();
     const fetching = Promise.all(models.map(async (m) => new Uint8Array(await (await fetch(`/pkg/models/${m}`)).arrayBuffer())));
-    const wasm = await import('/pkg/threads/faceproof_wasm.js');
-    await wasm.default({ module_or_path: '/pkg/threads/faceproof_wasm_bg.wasm' });
+    const wasm = await import(`${pkg}/faceproof_wasm.js`);
+    await wasm.default({ module_or_path: `${pkg}/faceproof_wasm_bg.wasm` });
     const tWasm = page();
     await wasm.initThreadPool(threads);
     const tPool = page();

@@ -87,13 +87,7 @@ pub fn warp(img: &impl Pixels, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage
             let sy = m[3] * uf + m[4] * vf + m[5];
             let (x0, y0) = (sx.floor(), sy.floor());
             let (fx, fy) = (sx - x0, sy - y0);
-            let (xi, yi) = (x0 as i64, y0 as i64);
-            let [p00, p01, p10, p11] = img.quad(xi, yi);
-            for c in 0..3 {
-                let top = p00[c] * (1.0 - fx) + p01[c] * fx;
-                let bot = p10[c] * (1.0 - fx) + p11[c] * fx;
-                out.data[o + c] = top * (1.0 - fy) + bot * fy;
-            }
+            out.data[o..o + 3].copy_from_slice(&img.bilinear(x0 as i64, y0 as i64, fx, fy));
             o += 3;
         }
     }

@@ -23,17 +23,30 @@ pub trait Pixels {
     fn height(&self) -> u32;
     /// Pixel (x, y) as RGB in 0..=255, or black outside the image (the reference's border rule).
     fn get(&self, x: i64, y: i64) -> [f32; 3];
-    /// Pixels (x, y), (x+1, y), (x, y+1), (x+1, y+1): the taps of one bilinear sample.
+    /// The bilinear sample at (x + fx, y + fy), fx and fy in [0, 1): pixel (x, y) and its
+    /// right, lower and lower-right neighbours blended (the warps' inner step).
     #[inline]
-    fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
-        taps_one_by_one(self, x, y)
+    fn bilinear(&self, x: i64, y: i64, fx: f32, fy: f32) -> [f32; 3] {
+        blend(taps_one_by_one(self, x, y), fx, fy)
     }
 }
 
-/// [`Pixels::quad`] by four calls to [`Pixels::get`] (the default, and a frame's border case).
+/// The taps of a bilinear sample by four calls to [`Pixels::get`] (the default, and a frame's
+/// border case).
 #[inline]
 fn taps_one_by_one<P: Pixels + ?Sized>(img: &P, x: i64, y: i64) -> [[f32; 3]; 4] {
     [img.get(x, y), img.get(x + 1, y), img.get(x, y + 1), img.get(x + 1, y + 1)]
+}
+
+/// Blend the four taps (x, y), (x+1, y), (x, y+1), (x+1, y+1): rows first, in float32, as
+/// the reference does.
+#[inline]
+fn blend([p00, p01, p10, p11]: [[f32; 3]; 4], fx: f32, fy: f32) -> [f32; 3] {
+    std::array::from_fn(|c| {
+        let top = p00[c] * (1.0 - fx) + p01[c] * fx;
+        let bot = p10[c] * (1.0 - fx) + p11[c] * fx;
+        top * (1.0 - fy) + bot * fy
+    })
 }
 
 impl<P: Pixels + ?Sized> Pixels for &P {
@@ -48,8 +61,8 @@ impl<P: Pixels + ?Sized> Pixels for &P {
         (**self).get(x, y)
     }
     #[inline]
-    fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
-        (**self).quad(x, y)
+    fn bilinear(&self, x: i64, y: i64, fx: f32, fy: f32) -> [f32; 3] {
+        (**self).bilinear(x, y, fx, fy)
     }
 }
 
@@ -140,21 +153,51 @@ impl Pixels for RgbaFrame<'_> {
             None => [0.0; 3],
         }
     }
-    /// One bounds check for the four taps when they are all inside (the warps' common case).
+    /// One bounds check for the four taps when they are all inside (the warps' common case);
+    /// in wasm, the four taps' RGBA lanes blended at once (the same float operations, so the
+    /// same values).
     #[inline]
-    fn quad(&self, x: i64, y: i64) -> [[f32; 3]; 4] {
+    fn bilinear(&self, x: i64, y: i64, fx: f32, fy: f32) -> [f32; 3] {
         let (w, h) = (self.width as i64, self.height as i64);
         if x < 0 || y < 0 || x + 1 >= w || y + 1 >= h {
-            return taps_one_by_one(self, x, y);
+            return blend(taps_one_by_one(self, x, y), fx, fy);
         }
         let stride = self.width as usize * 4;
         let i = y as usize * stride + x as usize * 4;
-        let Some(p) = self.rgba.get(i..i + stride + 7) else {
-            return [[0.0; 3]; 4];
+        // (x, y) to (x + 1, y + 1), alpha included: inside, as (x + 1, y + 1) is.
+        let Some(p) = self.rgba.get(i..i + stride + 8) else {
+            return [0.0; 3];
         };
-        let px = |o: usize| [p[o] as f32, p[o + 1] as f32, p[o + 2] as f32];
-        [px(0), px(4), px(stride), px(stride + 4)]
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            simd_bilinear(p, stride, fx, fy)
+        }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        {
+            let px = |o: usize| [p[o] as f32, p[o + 1] as f32, p[o + 2] as f32];
+            blend([px(0), px(4), px(stride), px(stride + 4)], fx, fy)
+        }
     }
+}
+
+/// [`blend`] on the four RGBA pixels at `p[0..8]` and `p[stride..stride + 8]`, one vector
+/// per tap (plain mul and add, not fused: bit-identical to the scalar code).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline]
+fn simd_bilinear(p: &[u8], stride: usize, fx: f32, fy: f32) -> [f32; 3] {
+    use core::arch::wasm32::*;
+    // Two RGBA pixels (8 bytes) of a row, as two vectors of four floats.
+    let pair = |o: usize| {
+        let bytes = p.get(o..o + 8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes);
+        let v = u16x8_extend_low_u8x16(u64x2(bytes, 0));
+        (f32x4_convert_u32x4(u32x4_extend_low_u16x8(v)), f32x4_convert_u32x4(u32x4_extend_high_u16x8(v)))
+    };
+    let ((p00, p01), (p10, p11)) = (pair(0), pair(stride));
+    let (gx, fxv) = (f32x4_splat(1.0 - fx), f32x4_splat(fx));
+    let top = f32x4_add(f32x4_mul(p00, gx), f32x4_mul(p01, fxv));
+    let bot = f32x4_add(f32x4_mul(p10, gx), f32x4_mul(p11, fxv));
+    let v = f32x4_add(f32x4_mul(top, f32x4_splat(1.0 - fy)), f32x4_mul(bot, f32x4_splat(fy)));
+    [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v)]
 }
 
 impl std::fmt::Debug for RgbaFrame<'_> {
@@ -326,10 +369,13 @@ mod tests {
         for y in -1..4 {
             for x in -1..6 {
                 assert_eq!(Pixels::get(&frame, x, y), img.get(x, y), "({x}, {y})");
-                // the four bilinear taps, read at once inside and tap by tap across the borders
-                let taps = [img.get(x, y), img.get(x + 1, y), img.get(x, y + 1), img.get(x + 1, y + 1)];
-                assert_eq!(frame.quad(x, y), taps, "quad ({x}, {y})");
-                assert_eq!(img.quad(x, y), taps, "quad ({x}, {y})");
+                // bilinear samples, read at once inside and tap by tap across the borders
+                for (fx, fy) in [(0.0, 0.0), (0.25, 0.5), (0.999, 0.125)] {
+                    let s = frame.bilinear(x, y, fx, fy);
+                    assert_eq!(s, img.bilinear(x, y, fx, fy), "({x}, {y}, {fx}, {fy})");
+                    let taps = [img.get(x, y), img.get(x + 1, y), img.get(x, y + 1), img.get(x + 1, y + 1)];
+                    assert_eq!(s, blend(taps, fx, fy), "({x}, {y}, {fx}, {fy})");
+                }
             }
         }
         assert_eq!(RgbaFrame::new(&bytes, 5, 4).unwrap_err().code(), "BAD_IMAGE_SIZE");

@@ -306,6 +306,11 @@ mod engine {
     impl FaceEngine {
         #[wasm_bindgen(constructor)]
         pub fn new() -> FaceEngine {
+            // The threads build runs whole models on separate threads (a face and its mirror,
+            // `Embedder::embed_with_norms`); operators splitting their work across the pool as
+            // well only hand small pieces to a busy neighbour (README "Threads").
+            #[cfg(feature = "threads")]
+            rten::set_parallel_operators(false);
             FaceEngine { pipeline: FacePipeline::default(), captured: vec![], liveness: None, tracker: Tracker::new(TRACK_DETECT_EVERY) }
         }
 

@@ -1,5 +1,5 @@
 //! The patches to rten in third_party/rten (see its PATCHES.md):
-//! - the depthwise convolution against a naive reference, on every shape class the fast path
+//! - the depthwise convolution against its definition, on every shape class the fast path
 //!   takes (3x3 and 5x5, stride 1 and 2, even/odd sizes, symmetric and asymmetric padding) and
 //!   on shapes it must leave to rten's generic kernel (dilation, 7x7, non-square);
 //! - each shipped model, optimised (Conv+PRelu fused) against unoptimised, on a real face;
@@ -14,117 +14,18 @@ mod common;
 use faceproof::embed::Embedding;
 use faceproof::image::RgbImage;
 use faceproof::model::Precision;
-use rten::ops::{conv, Padding};
-use rten::{BufferPool, ModelOptions};
+use rten::ModelOptions;
 use rten_tensor::prelude::*;
 use rten_tensor::Tensor;
 
-use common::int8::values;
-
-struct Case {
-    batch: usize,
-    chans: usize,
-    in_hw: [usize; 2],
-    kernel: [usize; 2],
-    stride: usize,
-    dilation: usize,
-    /// top, left, bottom, right
-    pad: [usize; 4],
-}
-
-/// Direct definition of a depthwise convolution with zero padding, in f64.
-fn naive(c: &Case, input: &[f32], weights: &[f32], bias: &[f32]) -> (Vec<f32>, [usize; 2]) {
-    let [h, w] = c.in_hw;
-    let [kh, kw] = c.kernel;
-    let [pt, pl, pb, pr] = c.pad;
-    let span = |k: usize| (k - 1) * c.dilation + 1;
-    let oh = (h + pt + pb - span(kh)) / c.stride + 1;
-    let ow = (w + pl + pr - span(kw)) / c.stride + 1;
-    let mut out = vec![0f32; c.batch * c.chans * oh * ow];
-    for n in 0..c.batch {
-        for ch in 0..c.chans {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut acc = bias[ch] as f64;
-                    for ky in 0..kh {
-                        for kx in 0..kw {
-                            let y = (oy * c.stride + ky * c.dilation) as isize - pt as isize;
-                            let x = (ox * c.stride + kx * c.dilation) as isize - pl as isize;
-                            if y < 0 || x < 0 || y >= h as isize || x >= w as isize {
-                                continue;
-                            }
-                            let v = input[((n * c.chans + ch) * h + y as usize) * w + x as usize];
-                            acc += v as f64 * weights[(ch * kh + ky) * kw + kx] as f64;
-                        }
-                    }
-                    out[((n * c.chans + ch) * oh + oy) * ow + ox] = acc as f32;
-                }
-            }
-        }
-    }
-    (out, [oh, ow])
-}
-
-fn check(c: Case) {
-    let [h, w] = c.in_hw;
-    let [kh, kw] = c.kernel;
-    let input = values(c.batch * c.chans * h * w, (h * 31 + w) as u64);
-    let weights = values(c.chans * kh * kw, 7 + kh as u64);
-    let bias = values(c.chans, 3);
-    let (expected, [oh, ow]) = naive(&c, &input, &weights, &bias);
-
-    let pool = BufferPool::new();
-    let x = Tensor::from_data(&[c.batch, c.chans, h, w], input);
-    let k = Tensor::from_data(&[c.chans, 1, kh, kw], weights);
-    let b = Tensor::from_data(&[c.chans], bias);
-    let out = conv(
-        &pool,
-        x.view(),
-        k.view(),
-        Some(b.nd_view()),
-        Padding::Fixed(c.pad.into()),
-        c.chans,
-        &[c.stride, c.stride],
-        &[c.dilation, c.dilation],
-    )
-    .expect("conv");
-    assert_eq!(out.shape(), &[c.batch, c.chans, oh, ow], "{:?} k{:?} s{} p{:?}", c.in_hw, c.kernel, c.stride, c.pad);
-    let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-    assert!(
-        worst < 1e-5,
-        "{:?} k{:?} s{} d{} p{:?}: max |diff| {worst}",
-        c.in_hw,
-        c.kernel,
-        c.stride,
-        c.dilation,
-        c.pad
-    );
-}
-
 #[test]
 fn fast_path_shapes_match_the_definition() {
-    for k in [3, 5] {
-        for stride in [1, 2] {
-            for in_hw in [[7, 7], [14, 14], [28, 28], [13, 9], [1, 1], [2, 5]] {
-                let p = k / 2;
-                // symmetric ("same"), TFLite-style asymmetric (extra row/column at the end), none
-                for pad in [[p, p, p, p], [0, 0, k - 1, k - 1], [p, p, p + 1, p + 1], [0, 0, 0, 0]] {
-                    if in_hw[0] + pad[0] + pad[2] < k || in_hw[1] + pad[1] + pad[3] < k {
-                        continue;
-                    }
-                    check(Case { batch: 2, chans: 5, in_hw, kernel: [k, k], stride, dilation: 1, pad });
-                }
-            }
-        }
-    }
+    common::depthwise::check_fast_path_shapes();
 }
 
 #[test]
 fn other_shapes_still_take_the_generic_kernel() {
-    check(Case { batch: 1, chans: 4, in_hw: [7, 7], kernel: [7, 7], stride: 1, dilation: 1, pad: [0; 4] });
-    check(Case { batch: 1, chans: 4, in_hw: [12, 12], kernel: [3, 3], stride: 1, dilation: 2, pad: [2; 4] });
-    check(Case { batch: 1, chans: 4, in_hw: [12, 10], kernel: [3, 5], stride: 1, dilation: 1, pad: [1, 2, 1, 2] });
-    check(Case { batch: 1, chans: 4, in_hw: [12, 10], kernel: [3, 3], stride: 3, dilation: 1, pad: [1; 4] });
+    common::depthwise::check_generic_shapes();
 }
 
 /// A shipped model's bytes and an NHWC batch of crops of a real portrait (a different crop per

@@ -90,6 +90,11 @@ fn tracking_follows_a_moving_face_and_falls_back_to_detection() {
     assert_eq!(a2.quality.reasons, vec![faceproof::quality::Reason::NoFace]);
 }
 
+#[test]
+fn warp_of_a_frame_in_place_equals_the_float_image_warp() {
+    common::check_warp_in_place();
+}
+
 /// The browser path reads RGBA bytes in place (`RgbaFrame`); it must give exactly the template,
 /// face and quality of the same frame converted to floats first.
 #[test]

@@ -93,6 +93,20 @@ fn int8_convolution_equals_its_definition() {
     common::int8::check_against_definition();
 }
 
+/// The depthwise convolution of this build (wasm SIMD) equals its definition bit for bit, as
+/// the native one does (`tests/engine_patches.rs`).
+#[wasm_bindgen_test]
+fn depthwise_convolution_equals_its_definition() {
+    common::depthwise::check_fast_path_shapes();
+    common::depthwise::check_generic_shapes();
+}
+
+/// Frames are sampled in place with wasm SIMD: the same values as the scalar code's.
+#[wasm_bindgen_test]
+fn warp_of_a_frame_in_place_equals_the_float_image_warp() {
+    common::check_warp_in_place();
+}
+
 #[wasm_bindgen_test]
 fn bad_input_is_a_js_error_with_a_code() {
     let e = engine();

@@ -4,6 +4,8 @@
 use faceproof::pipeline::TemplateOptions;
 
 #[cfg(feature = "inference")]
+pub mod depthwise;
+#[cfg(feature = "inference")]
 pub mod int8;
 
 pub const PORTRAITS: [&str; 4] = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"];
@@ -17,6 +19,23 @@ pub fn recorded_settings() -> [(&'static str, TemplateOptions); 2] {
 /// Also recorded: the shipped models (`models/web`, the embedder's 1x1 convolutions in int8)
 /// with the default options, so that the browser's int8 kernels are checked against native.
 pub const SHIPPED_SETTING: &str = "shipped";
+
+/// A frame's RGBA bytes sampled in place (`RgbaFrame`, wasm SIMD in the browser) warp to
+/// exactly what the float image converted from them warps to: every byte value, a rotation and
+/// scale that puts samples inside, across and beyond the borders.
+pub fn check_warp_in_place() {
+    use faceproof::geometry::{warp, Affine};
+    use faceproof::image::{RgbImage, RgbaFrame};
+    let (w, h) = (67, 41);
+    let bytes: Vec<u8> = (0..w * h * 4).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert!(bytes.contains(&0) && bytes.contains(&255));
+    let frame = RgbaFrame::new(&bytes, w, h).unwrap();
+    let floats = RgbImage::from_rgba(&bytes, w, h).unwrap();
+    let inv = Affine([0.74, -0.12, -3.0, 0.1, 0.72, -2.5]);
+    let (a, b) = (warp(&frame, &inv, 90, 60), warp(&floats, &inv, 90, 60));
+    assert_eq!(a.data, b.data);
+    assert!(a.data.iter().filter(|&&v| v == 0.0).count() < a.data.len() / 2, "mostly inside");
+}
 
 /// Two images next to each other on a black canvas (a frame with two faces).
 pub fn side_by_side(a: &faceproof::image::RgbImage, b: &faceproof::image::RgbImage) -> faceproof::image::RgbImage {

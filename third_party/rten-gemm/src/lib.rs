@@ -28,6 +28,33 @@ mod prepack;
 mod tiles;
 
 pub use block_quant::{BlockQuantizedGemm, BlockQuantizedMatrix, ComputeMode};
+
+/// faceproof patch: whether operators split their work across rayon's pool (the default).
+/// An application that runs whole models on separate threads itself (faceproof's threads
+/// build: a face and its mirror on one thread each) turns this off, so that the operators of
+/// one thread do not hand small pieces of work to a busy neighbour.
+static PARALLEL_OPERATORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turn the splitting of each operator's work across threads on or off (process-wide).
+pub fn set_parallel_operators(on: bool) {
+    PARALLEL_OPERATORS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Threads an operator may split its work over: rayon's pool, or 1 when
+/// [`set_parallel_operators`] turned splitting off.
+pub fn operator_threads() -> usize {
+    if PARALLEL_OPERATORS.load(std::sync::atomic::Ordering::Relaxed) {
+        rayon::current_num_threads()
+    } else {
+        1
+    }
+}
+
+/// The `with_min_len` for an operator's parallel iterator: 1, or no splitting at all when
+/// [`set_parallel_operators`] turned splitting off.
+pub fn operator_min_len() -> usize {
+    if operator_threads() > 1 { 1 } else { usize::MAX }
+}
 pub use errors::{BlockQuantizedError, GemmError};
 pub use im2col::{ColOffsets, Im2Col, RowOffsets};
 pub use kernels::QuantParams;
@@ -644,7 +671,7 @@ fn depth_block_size<RhsT>(a_cols: usize, min_size: Option<usize>) -> usize {
 /// parallelism. In a multi-threaded context, all column blocks that exist
 /// concurrently need to fit in the L3 cache.
 fn col_block_size(b_cols: usize, nr: usize) -> usize {
-    let parallelism = rayon::current_num_threads();
+    let parallelism = operator_threads();
     let lower_bound = 128.min(b_cols);
     let unrounded = (b_cols / parallelism).max(lower_bound).min(1024);
     unrounded.next_multiple_of(nr)
@@ -689,11 +716,12 @@ fn gemv<'a, LhsT: GemmInT, RhsT: GemmInT, OutT: GemmOutT>(
     // The kernel internally divides the row blocks into column tiles. The
     // kernel prefers tall row blocks if B has unit row stride, or short row
     // blocks if it has unit column stride.
-    let b_block_size = b_cols.div_ceil(rayon::current_num_threads()).max(128);
+    let b_block_size = b_cols.div_ceil(operator_threads()).max(128);
     let k_block_size = if b.row_stride() == 1 { 512 } else { 8 };
 
     out_data
         .par_chunks_mut(b_block_size)
+        .with_min_len(operator_min_len())
         .enumerate()
         .for_each(|(col_block_idx, out_chunk)| {
             let col_block =
@@ -936,7 +964,7 @@ fn gemm_impl<'a, LhsT: GemmInT, RhsT: GemmInT, OutT: GemmOutT>(
 
     // In a single-threaded context we get better performance by avoiding Rayon
     // overhead altogether.
-    let parallel = rayon::current_num_threads() > 1;
+    let parallel = operator_threads() > 1;
 
     let (mr, nr) = (kernel.mr(), kernel.nr());
 

@@ -197,7 +197,7 @@ pub use model::{
 };
 pub use op_registry::{OpRegistry, RegisterOp, op_types};
 pub use ops::{FloatOperators, Operators};
-pub use threading::{ThreadPool, thread_pool};
+pub use threading::{ThreadPool, set_parallel_operators, thread_pool};
 pub use timing::TimingSort;
 pub use value::{DataType, Sequence, TryFromValueError, Value, ValueOrView, ValueType, ValueView};
 

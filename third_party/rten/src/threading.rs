@@ -3,6 +3,9 @@ use std::sync::OnceLock;
 
 use rten_base::num::AsUsize;
 
+/// faceproof patch: see [`rten_gemm::set_parallel_operators`].
+pub use rten_gemm::set_parallel_operators;
+
 /// A wrapper around the Rayon thread pool used to run models.
 ///
 /// On platforms where threads are not supported (eg. WebAssembly) this runs

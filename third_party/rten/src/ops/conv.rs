@@ -350,6 +350,7 @@ where
         out_group
             .axis_iter_mut(0)
             .into_par_iter()
+            .with_min_len(rten_gemm::operator_min_len())
             .zip(in_group.axis_iter(0))
             .for_each(|(mut out_item, in_item)| {
                 let out_mat = out_item

@@ -382,6 +382,7 @@ where
     output
         .axis_iter_mut(0)
         .into_par_iter()
+        .with_min_len(rten_gemm::operator_min_len())
         .zip(input.axis_iter(0))
         .for_each(|(mut out_item, in_item)| {
             let [_, out_h, out_w] = out_item.shape();
@@ -538,6 +539,7 @@ fn global_pool<T: Clone + Send + Sync>(
     input
         .lanes(2)
         .into_par_iter()
+        .with_min_len(rten_gemm::operator_min_len())
         .zip(out_uninit.par_iter_mut())
         .for_each(|(chan_data, out)| {
             let chan_slice = chan_data.as_slice().unwrap();

@@ -86,7 +86,7 @@ fn unary_op<T: Clone + Send + Sync>(
     let input = input.to_contiguous_in(pool).auto_return(pool);
     let mut output = Tensor::uninit_in(pool, input.shape());
 
-    let in_chunks = input.data().par_chunks(CHUNK_SIZE);
+    let in_chunks = input.data().par_chunks(CHUNK_SIZE).with_min_len(rten_gemm::operator_min_len());
     let out_chunks = output.data_mut().unwrap().par_chunks_mut(CHUNK_SIZE);
     in_chunks.zip(out_chunks).for_each(|(in_chunk, out_chunk)| {
         op.map(in_chunk, out_chunk);
@@ -105,6 +105,7 @@ fn unary_op_in_place<T: Clone + Send + Sync>(
 ) -> Tensor<T> {
     if let Some(data) = input.data_mut() {
         data.par_chunks_mut(CHUNK_SIZE)
+            .with_min_len(rten_gemm::operator_min_len())
             .for_each(|chunk| op.map_mut(chunk));
         input
     } else {

@@ -130,8 +130,21 @@ fn fast_depthwise_f32(
     if p.dilations != [1, 1] || p.out_h == 0 || p.out_w == 0 {
         return false;
     }
-    let mut weights = [0f32; 25];
     let [k_h, k_w] = p.kernel;
+    if p.out_h == 1 && p.out_w == 1 && p.pad == [0, 0] {
+        // One output per channel (a global depthwise convolution such as MobileFaceNet's
+        // GDConv, 7x7 on 7x7): a dot product, taps in the generic kernel's order.
+        let mut acc = bias;
+        for ky in 0..k_h.min(p.in_h) {
+            let row = &image_chan[ky * p.in_row_stride..][..k_w.min(p.in_w)];
+            for (kx, &x) in row.iter().enumerate() {
+                acc += x * kernel[[ky, kx]];
+            }
+        }
+        out_chan[0].write(acc);
+        return true;
+    }
+    let mut weights = [0f32; 25];
     if k_h != k_w || !(k_h == 3 || k_h == 5) {
         return false;
     }
@@ -183,16 +196,14 @@ fn depthwise_padded<const K: usize, const S: usize>(
         if S == 1 {
             row[p.pad[1]..p.pad[1] + n].copy_from_slice(in_row);
         } else {
-            let (even, odd) = row.split_at_mut(half);
-            for (in_x, &v) in in_row.iter().enumerate() {
-                let x = in_x + p.pad[1];
-                if x % 2 == 0 {
-                    even[x / 2] = v;
-                } else {
-                    odd[x / 2] = v;
-                }
-            }
+            deinterleave(in_row, p.pad[1], row, half);
         }
+    }
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if out_w >= 4 {
+        simd::depthwise_rows::<K, S>(&scratch, sw, half, out_chan, p.out_row_stride, out_h, out_w, weights, bias);
+        return;
     }
 
     for oy in 0..out_h {
@@ -214,6 +225,104 @@ fn depthwise_padded<const K: usize, const S: usize>(
                 }
             }
             out.write(acc);
+        }
+    }
+}
+
+/// Store input row `in_row` at column `pad` of a stride-2 scratch row, de-interleaved: the
+/// scratch's even columns in `row[..half]`, its odd columns in `row[half..]`.
+fn deinterleave(in_row: &[f32], pad: usize, row: &mut [f32], half: usize) {
+    let (even, odd) = row.split_at_mut(half);
+    #[allow(unused_mut)]
+    let mut done = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        // Input columns in_x + 2i (i < 4) land at scratch column in_x + 2i + pad, and
+        // in_x + 2i + 1 at the next one: four values in each half at once (the first four
+        // in the even half for an even pad, in the odd half for an odd one).
+        let odd_pad = pad % 2 == 1;
+        while done + 8 <= in_row.len() {
+            let x = done + pad;
+            let (e, o) = (x / 2 + odd_pad as usize, x / 2);
+            if e + 4 > even.len() || o + 4 > odd.len() {
+                break;
+            }
+            // Safety: 8 values at `done` in `in_row`, 4 at `e` in `even` and at `o` in `odd`
+            // (checked above).
+            unsafe {
+                let a = v128_load(in_row.as_ptr().add(done) as *const v128);
+                let b = v128_load(in_row.as_ptr().add(done + 4) as *const v128);
+                let (first, second) = (i32x4_shuffle::<0, 2, 4, 6>(a, b), i32x4_shuffle::<1, 3, 5, 7>(a, b));
+                let (to_e, to_o) = if odd_pad { (second, first) } else { (first, second) };
+                v128_store(even.as_mut_ptr().add(e) as *mut v128, to_e);
+                v128_store(odd.as_mut_ptr().add(o) as *mut v128, to_o);
+            }
+            done += 8;
+        }
+    }
+    for (in_x, &v) in in_row.iter().enumerate().skip(done) {
+        let x = in_x + pad;
+        if x % 2 == 0 {
+            even[x / 2] = v;
+        } else {
+            odd[x / 2] = v;
+        }
+    }
+}
+
+/// Depthwise rows with explicit wasm SIMD: four output columns per vector (the last vector of
+/// a row overlaps the one before when the width is not a multiple of four), no scalar tail.
+/// Same taps, same order, no fused multiply-add: the same values as the portable loop.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::*;
+    use std::mem::MaybeUninit;
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn depthwise_rows<const K: usize, const S: usize>(
+        scratch: &[f32],
+        sw: usize,
+        half: usize,
+        out_chan: &mut [MaybeUninit<f32>],
+        out_row_stride: usize,
+        out_h: usize,
+        out_w: usize,
+        weights: &[f32; 25],
+        bias: f32,
+    ) {
+        assert!(out_w >= 4);
+        // Where tap column `kx` starts in a scratch row (de-interleaved for stride 2).
+        let start = |kx: usize| if S == 1 { kx } else { kx / 2 + (kx % 2) * half };
+        // Every tap of every output row reads `out_w` values inside `scratch`, and every
+        // output row lies inside `out_chan`.
+        assert!((0..K).all(|kx| start(kx) + out_w <= sw));
+        assert!(((out_h - 1) * S + K) * sw <= scratch.len());
+        assert!((out_h - 1) * out_row_stride + out_w <= out_chan.len());
+        let w: [v128; 25] = std::array::from_fn(|i| f32x4_splat(weights[i]));
+        let b = f32x4_splat(bias);
+        let last = out_w - 4;
+        for oy in 0..out_h {
+            let rows = scratch.as_ptr().wrapping_add(oy * S * sw);
+            let out = out_chan.as_mut_ptr().wrapping_add(oy * out_row_stride) as *mut f32;
+            let mut ox = 0;
+            loop {
+                let mut acc = b;
+                for ky in 0..K {
+                    for kx in 0..K {
+                        // Safety: ky * sw + start(kx) + ox + 4 <= the row's taps' end, inside
+                        // `scratch` (asserted above; ox <= out_w - 4).
+                        let x = unsafe { v128_load(rows.add(ky * sw + start(kx) + ox) as *const v128) };
+                        acc = f32x4_add(acc, f32x4_mul(x, w[ky * K + kx]));
+                    }
+                }
+                // Safety: ox + 4 <= out_w, inside the output row (asserted above).
+                unsafe { v128_store(out.add(ox) as *mut v128, acc) };
+                if ox == last {
+                    break;
+                }
+                ox = (ox + 4).min(last);
+            }
         }
     }
 }
@@ -512,7 +621,7 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
         // layers have hundreds of channels of 7x7 to 28x28: per-task overhead (splitting,
         // views, an atomic add) was a large part of their time. 4 blocks per thread keep the
         // load balanced.
-        let chans_per_task = out_c.div_ceil(4 * rayon::current_num_threads()).max(1);
+        let chans_per_task = out_c.div_ceil(4 * rten_gemm::operator_threads()).max(1);
         for n in 0..batch {
             let mut out_chans = output.slice_mut(n);
             let input = input.slice(n);
@@ -520,6 +629,7 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
             out_chans
                 .axis_chunks_mut(0, chans_per_task)
                 .into_par_iter()
+                .with_min_len(rten_gemm::operator_min_len())
                 .enumerate()
                 .for_each(|(block, mut out_chans)| {
                     let first_chan = block * chans_per_task;

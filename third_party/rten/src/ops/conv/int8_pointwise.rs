@@ -216,9 +216,10 @@ pub fn conv_2d_pointwise_int8(
         let out = out.data_mut().unwrap();
         crate::threading::thread_pool().run(|| {
             // Rows per task: a few tasks per thread, whole MR blocks.
-            let tasks = 2 * rayon::current_num_threads();
+            let tasks = 2 * rten_gemm::operator_threads();
             let chunk = out_c.div_ceil(tasks).next_multiple_of(MR);
             out.par_chunks_mut(chunk * pixels)
+                .with_min_len(rten_gemm::operator_min_len())
                 .enumerate()
                 .for_each(|(task, out)| run_rows(kernel, &quant, &rows, task * chunk, out, pixels));
         });
