@@ -4,7 +4,8 @@
 //!   on shapes it must leave to rten's generic kernel (dilation, 7x7, non-square);
 //! - each shipped model, optimised (Conv+PRelu fused) against unoptimised, on a real face;
 //! - each shipped model loaded as faceproof loads it (`model::options()`: no shape inference)
-//!   against rten's default options: bit-identical outputs;
+//!   against rten's default options: bit-identical outputs; and with its operators unsplit
+//!   (`rten::set_parallel_operators(false)`, the threads build) against split: the same;
 //! - the int8 1x1 convolution against its definition (odd channel and pixel counts included),
 //!   and the shipped embedder with it against float32 on a real face.
 #![cfg(all(feature = "inference", feature = "decode"))]
@@ -82,6 +83,22 @@ fn load_options_without_shape_inference_change_no_output() {
         let expected = run_all(&defaults, nhwc, &data);
         assert!(expected.iter().any(|v| *v != 0.0));
         assert_eq!(run_all(&ours, nhwc, &data), expected, "{file}");
+    }
+}
+
+/// With `rten::set_parallel_operators(false)` (faceproof's threads build) every operator runs on
+/// its calling thread: the same outputs, bit for bit, as with its work split across the pool.
+#[test]
+fn unsplit_operators_compute_the_same_outputs() {
+    for (file, nhwc) in SHIPPED {
+        let (bytes, data) = model_and_face(file, nhwc);
+        let model = faceproof::model::options(Precision::Int8Pointwise).load(bytes).unwrap();
+        let split = run_all(&model, nhwc, &data);
+        rten::set_parallel_operators(false);
+        let unsplit = run_all(&model, nhwc, &data);
+        rten::set_parallel_operators(true);
+        assert!(split.iter().any(|v| *v != 0.0));
+        assert_eq!(unsplit, split, "{file}");
     }
 }
 
