@@ -104,6 +104,31 @@ pub fn check_against_definition() {
         let worst = got.iter().zip(float.iter()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(worst <= 0.02 * max, "case {i}: int8 vs float32 {worst} (outputs up to {max})");
     }
+    // The largest integers the epilogue meets (it subtracts the zero-point correction in float,
+    // exact below 2^24): 512 channels of weights +-127, pixels whose values all quantize to 127
+    // with a zero point of 0 (all 1.0), or to 0 with a zero point of 127 (all -1.0).
+    let (c, out_c, pixels) = (512, 4, 16);
+    let mut input = values(c * pixels, 21);
+    for ch in 0..c {
+        for p in 0..pixels / 2 {
+            input[ch * pixels + p] = if p % 2 == 0 { 1. } else { -1. };
+        }
+    }
+    let weights: Vec<f32> = (0..out_c * c)
+        .map(|i| match i / c {
+            0 => 0.01,
+            1 => -0.01,
+            r => ((i * (r + 2)) % 255) as f32 * 0.001 - 0.127, // -127..=127 steps of 0.001
+        })
+        .collect();
+    let bias = values(out_c, 22);
+    let kernel = PointwiseInt8Kernel::new(Tensor::from_data(&[out_c, c, 1, 1], weights.clone()).nd_view()).unwrap();
+    let input_t = Tensor::from_data(&[1, c, 2, pixels / 2], input.clone());
+    let got = conv_2d_pointwise_int8(&BufferPool::new(), &input_t.nd_view(), &kernel, Some(&bias), None);
+    assert_eq!(got.to_vec(), int8_definition(&input, [1, c, 2, pixels / 2], &weights, &bias, &vec![1.; out_c]), "extremes");
+    // Beyond 1024 input channels the float correction could round: such kernels stay in float.
+    assert!(PointwiseInt8Kernel::new(Tensor::from_data(&[4, 1025, 1, 1], vec![0.01; 4 * 1025]).nd_view()).is_none());
+
     // Not a 1x1 kernel, or a float one: stays in float.
     assert!(PointwiseInt8Kernel::new(Tensor::<f32>::zeros(&[4, 4, 3, 3]).nd_view()).is_none());
     let float = Tensor::from_data(&[8, 16, 1, 1], values(128, 5));

@@ -29,6 +29,11 @@ const NRV: usize = NR / 4;
 /// Images with fewer pixels run in float (see `Conv::run_int8`).
 pub const MIN_PIXELS: usize = NR;
 
+/// Input channels of the largest int8 kernel: with at most 1024, every dot product and every
+/// zero-point correction is an integer below 2^24 in magnitude (127 * 127 * 1024 < 2^24), so
+/// the SIMD epilogue subtracts the correction in float exactly (`simd::store_tile`).
+const MAX_IN_CHANNELS: usize = 1024;
+
 /// The largest quantized activation (7 bits).
 const Q_MAX: f32 = 127.;
 
@@ -59,7 +64,7 @@ impl PointwiseInt8Kernel {
     /// file decides which layers run in int8, as its quantized weights say.
     pub fn new(kernel: NdTensorView<f32, 4>) -> Option<Self> {
         let [out_c, in_c, kh, kw] = kernel.shape();
-        if kh != 1 || kw != 1 || out_c == 0 || in_c == 0 {
+        if kh != 1 || kw != 1 || out_c == 0 || in_c == 0 || in_c > MAX_IN_CHANNELS {
             return None;
         }
         let depth = in_c.next_multiple_of(4);
@@ -116,37 +121,49 @@ struct QuantizedInput {
     /// Per pixel (padded to a multiple of `NR`): dequantization scale and zero point.
     scales: Vec<f32>,
     zeros: Vec<i32>,
+    /// The zero points as floats (exact: at most 127), for the SIMD epilogue.
+    zeros_f: Vec<f32>,
 }
 
+/// Pixels quantized together: their channels' range, then their values, while these columns
+/// of the input are still in cache (one pass over the input instead of two).
+const GROUP: usize = 16;
+
 /// Quantize `x`, `[in_c, pixels]` row-major, for a kernel of `depth` (padded) input channels.
+#[inline(never)]
 fn quantize_input(x: &[f32], in_c: usize, pixels: usize, depth: usize) -> QuantizedInput {
+    assert!(x.len() >= in_c * pixels);
     let padded = pixels.next_multiple_of(NR);
-    // The range of each pixel's channels, widened to hold 0 so that 0 is exact.
-    let mut lo = vec![0f32; pixels];
-    let mut hi = vec![0f32; pixels];
-    for row in x.chunks_exact(pixels) {
-        simd::min_max(row, &mut lo, &mut hi);
-    }
     let mut scales = vec![1f32; padded];
     let mut zeros = vec![0i32; padded];
-    // Per pixel: 1 / scale, and the zero point + ROUND_MAGIC.
-    let mut inv = vec![0f32; pixels];
-    let mut zero_magic = vec![ROUND_MAGIC; pixels];
-    for p in 0..pixels {
-        let range = hi[p] - lo[p];
-        if range > 0. {
-            scales[p] = range / Q_MAX;
-            inv[p] = Q_MAX / range;
-            zeros[p] = (((-lo[p] * inv[p]) + 0.5) as i32).clamp(0, Q_MAX as i32);
-            zero_magic[p] = zeros[p] as f32 + ROUND_MAGIC;
-        }
-    }
     let mut packed = vec![0u8; padded * depth];
-    simd::pack(x, in_c, pixels, depth, &inv, &zero_magic, &mut packed);
+    for p0 in (0..pixels).step_by(GROUP) {
+        let n = GROUP.min(pixels - p0);
+        // The range of each pixel's channels, widened to hold 0 so that 0 is exact.
+        let mut lo = [0f32; GROUP];
+        let mut hi = [0f32; GROUP];
+        simd::min_max(x, in_c, pixels, p0, n, &mut lo, &mut hi);
+        // Per pixel: 1 / scale, and the zero point + ROUND_MAGIC.
+        let mut inv = [0f32; GROUP];
+        let mut zero_magic = [ROUND_MAGIC; GROUP];
+        for i in 0..n {
+            let range = hi[i] - lo[i];
+            if range > 0. {
+                let p = p0 + i;
+                scales[p] = range / Q_MAX;
+                inv[i] = Q_MAX / range;
+                zeros[p] = (((-lo[i] * inv[i]) + 0.5) as i32).clamp(0, Q_MAX as i32);
+                zero_magic[i] = zeros[p] as f32 + ROUND_MAGIC;
+            }
+        }
+        simd::pack(x, in_c, pixels, depth, p0, n, &inv, &zero_magic, &mut packed);
+    }
+    let zeros_f = zeros.iter().map(|&z| z as f32).collect();
     QuantizedInput {
         packed,
         scales,
         zeros,
+        zeros_f,
     }
 }
 
@@ -161,6 +178,15 @@ fn packed_index(c: usize, p: usize, depth: usize) -> usize {
 #[inline]
 fn quantize(v: f32, inv: f32, zero_magic: f32) -> u8 {
     ((v * inv + zero_magic).to_bits() as i32 - ROUND_MAGIC_BITS).clamp(0, Q_MAX as i32) as u8
+}
+
+/// What the epilogue needs of a panel's `NR` pixels.
+struct Panel<'a> {
+    scales: &'a [f32; NR],
+    zeros: &'a [i32; NR],
+    zeros_f: &'a [f32; NR],
+    /// Pixels of the panel inside the image (the last panel's may be fewer than `NR`).
+    valid: usize,
 }
 
 /// What one output channel needs to turn integer dot products into outputs.
@@ -240,28 +266,28 @@ fn run_rows(
     let count = out.len() / pixels;
     let steps = kernel.depth / 4;
     let panel_len = kernel.depth * NR;
+    debug_assert!(first % MR == 0);
     for (panel, x) in quant.packed.chunks_exact(panel_len).enumerate() {
         let p0 = panel * NR;
         let valid = NR.min(pixels - p0);
-        let scales = &quant.scales[p0..p0 + NR];
-        let zeros = &quant.zeros[p0..p0 + NR];
+        let pix = Panel {
+            scales: quant.scales[p0..p0 + NR].try_into().unwrap(),
+            zeros: quant.zeros[p0..p0 + NR].try_into().unwrap(),
+            zeros_f: quant.zeros_f[p0..p0 + NR].try_into().unwrap(),
+            valid,
+        };
         for block in (first / MR)..(first + count).div_ceil(MR) {
             let acc = simd::tile(kernel.block(block), x, steps);
-            for (i, acc) in acc.iter().enumerate() {
-                let o = block * MR + i;
-                if o >= first + count {
-                    break;
-                }
-                let row = &mut out[(o - first) * pixels + p0..][..valid];
-                simd::store_row(acc, zeros, scales, rows[o], row);
-            }
+            let o = block * MR;
+            let rows = &rows[o..(o + MR).min(first + count)];
+            simd::store_tile(&acc, &pix, rows, &mut out[(o - first) * pixels + p0..], pixels);
         }
     }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
-    use super::{MR, NR, NRV, ROUND_MAGIC_BITS, Row, dequantize, packed_index, quantize};
+    use super::{GROUP, MR, NR, NRV, Panel, ROUND_MAGIC_BITS, Row, dequantize, packed_index, quantize};
     use core::arch::wasm32::*;
     use std::mem::MaybeUninit;
 
@@ -286,7 +312,9 @@ mod simd {
     }
 
     /// The `MR x NR` integer dot products of a block of weight rows and a panel of pixels.
-    #[inline(always)]
+    /// Not inlined: V8 allocates registers better in this small loop alone (embed 17.1 ->
+    /// 16.4 ms, `node bench/ab.mjs`).
+    #[inline(never)]
     pub fn tile(w: &[i8], x: &[u8], steps: usize) -> [[v128; NRV]; MR] {
         assert!(w.len() >= steps * MR * 4 && x.len() >= steps * NR * 4);
         let mut acc = [[i32x4_splat(0); NRV]; MR];
@@ -307,96 +335,148 @@ mod simd {
         acc
     }
 
-    /// Dequantize one row of a tile into `out` (the panel's valid pixels).
-    #[inline(always)]
-    pub fn store_row(
-        acc: &[v128; NRV],
-        zeros: &[i32],
-        scales: &[f32],
-        row: Row,
+    /// Dequantize a tile into `out`: row `i` of the tile at `out[i * stride..]`, the panel's
+    /// valid pixels. The zero-point correction is subtracted in float: `acc` and `zero * sum`
+    /// are integers below 2^24 in magnitude (`MAX_IN_CHANNELS`), so the float difference is
+    /// exact and equals [`dequantize`]'s integer one, with or without a fused multiply-add.
+    #[inline(never)]
+    pub fn store_tile(
+        acc: &[[v128; NRV]; MR],
+        pix: &Panel,
+        rows: &[Row],
         out: &mut [MaybeUninit<f32>],
+        stride: usize,
     ) {
-        assert!(zeros.len() >= NR && scales.len() >= NR);
-        if out.len() < NR {
-            let mut lanes = [0i32; NR];
-            for j in 0..NRV {
-                // Safety: lanes holds NR = 4 * NRV i32s.
-                unsafe { v128_store(lanes.as_mut_ptr().add(4 * j) as *mut v128, acc[j]) };
-            }
-            for (p, out) in out.iter_mut().enumerate() {
-                out.write(dequantize(lanes[p], zeros[p], scales[p], row));
+        assert!(rows.len() <= MR && !rows.is_empty());
+        assert!(out.len() >= (rows.len() - 1) * stride + pix.valid);
+        if pix.valid < NR {
+            for (i, (acc, row)) in acc.iter().zip(rows).enumerate() {
+                let mut lanes = [0i32; NR];
+                for j in 0..NRV {
+                    // Safety: lanes holds NR = 4 * NRV i32s.
+                    unsafe { v128_store(lanes.as_mut_ptr().add(4 * j) as *mut v128, acc[j]) };
+                }
+                for (p, out) in out[i * stride..][..pix.valid].iter_mut().enumerate() {
+                    out.write(dequantize(lanes[p], pix.zeros[p], pix.scales[p], *row));
+                }
             }
             return;
         }
-        for j in 0..NRV {
-            // Safety: zeros and scales hold NR values (checked), out at least NR.
-            unsafe {
-                let z = v128_load(zeros.as_ptr().add(4 * j) as *const v128);
-                let s = v128_load(scales.as_ptr().add(4 * j) as *const v128);
-                let v = i32x4_sub(acc[j], i32x4_mul(z, i32x4_splat(row.sum)));
-                let scale = f32x4_mul(f32x4_splat(row.scale), s);
-                let mut y = f32x4_add(
-                    f32x4_mul(f32x4_convert_i32x4(v), scale),
-                    f32x4_splat(row.bias),
-                );
+        // Safety (loads): the panel's arrays hold NR = 4 * NRV values.
+        let z: [v128; NRV] = core::array::from_fn(|j| unsafe { v128_load(pix.zeros_f.as_ptr().add(4 * j) as *const v128) });
+        let s: [v128; NRV] = core::array::from_fn(|j| unsafe { v128_load(pix.scales.as_ptr().add(4 * j) as *const v128) });
+        for (i, (acc, row)) in acc.iter().zip(rows).enumerate() {
+            let out = out[i * stride..][..NR].as_mut_ptr() as *mut v128;
+            for j in 0..NRV {
+                let v = sub_mul(f32x4_convert_i32x4(acc[j]), z[j], f32x4_splat(row.sum as f32));
+                let scale = f32x4_mul(f32x4_splat(row.scale), s[j]);
+                let mut y = f32x4_add(f32x4_mul(v, scale), f32x4_splat(row.bias));
                 if row.slope != 1. {
                     // (y * 1 == y: skipping it changes nothing.)
-                    y = v128_bitselect(
-                        f32x4_mul(y, f32x4_splat(row.slope)),
-                        y,
-                        f32x4_lt(y, f32x4_splat(0.)),
-                    );
+                    y = select(f32x4_mul(y, f32x4_splat(row.slope)), y, f32x4_lt(y, f32x4_splat(0.)));
                 }
-                v128_store(out.as_mut_ptr().add(4 * j) as *mut v128, y);
+                // Safety: out[i * stride..][..NR] is in bounds (sliced above).
+                unsafe { v128_store(out.add(j), y) };
             }
         }
     }
 
-    /// Widen `lo`/`hi` to hold each value of `row`.
-    pub fn min_max(row: &[f32], lo: &mut [f32], hi: &mut [f32]) {
-        assert!(lo.len() >= row.len() && hi.len() >= row.len());
-        let n = row.len() / 4 * 4;
-        for p in (0..n).step_by(4) {
-            // Safety: p + 4 <= n <= the three slices' length.
+    /// `a - b * c` for exact integers below 2^24: fused or not, the same value.
+    #[inline(always)]
+    fn sub_mul(a: v128, b: v128, c: v128) -> v128 {
+        #[cfg(target_feature = "relaxed-simd")]
+        {
+            f32x4_relaxed_nmadd(b, c, a)
+        }
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        {
+            f32x4_sub(a, f32x4_mul(b, c))
+        }
+    }
+
+    /// `mask ? a : b` per lane, `mask` all ones or all zeros in each lane (a comparison's).
+    #[inline(always)]
+    fn select(a: v128, b: v128, mask: v128) -> v128 {
+        #[cfg(target_feature = "relaxed-simd")]
+        {
+            i32x4_relaxed_laneselect(a, b, mask)
+        }
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        {
+            v128_bitselect(a, b, mask)
+        }
+    }
+
+    /// Widen `lo`/`hi` to hold the values of pixels `p0..p0 + n` over the `in_c` rows of `x`.
+    pub fn min_max(
+        x: &[f32],
+        in_c: usize,
+        pixels: usize,
+        p0: usize,
+        n: usize,
+        lo: &mut [f32; GROUP],
+        hi: &mut [f32; GROUP],
+    ) {
+        assert!(n <= GROUP && p0 + n <= pixels && x.len() >= in_c * pixels);
+        if n < GROUP {
+            for c in 0..in_c {
+                for (i, &v) in x[c * pixels + p0..][..n].iter().enumerate() {
+                    lo[i] = if v < lo[i] { v } else { lo[i] };
+                    hi[i] = if hi[i] < v { v } else { hi[i] };
+                }
+            }
+            return;
+        }
+        const V: usize = GROUP / 4;
+        let mut l = [f32x4_splat(0.); V];
+        let mut h = [f32x4_splat(0.); V];
+        for c in 0..in_c {
+            for j in 0..V {
+                // Safety: c < in_c and p0 + GROUP <= pixels: inside x (asserted above).
+                let v = unsafe { v128_load(x.as_ptr().add(c * pixels + p0 + 4 * j) as *const v128) };
+                l[j] = f32x4_pmin(l[j], v);
+                h[j] = f32x4_pmax(h[j], v);
+            }
+        }
+        for j in 0..V {
+            // Safety: lo and hi hold GROUP = 4 * V values.
             unsafe {
-                let v = v128_load(row.as_ptr().add(p) as *const v128);
-                let l = lo.as_mut_ptr().add(p) as *mut v128;
-                let h = hi.as_mut_ptr().add(p) as *mut v128;
-                v128_store(l, f32x4_pmin(v128_load(l), v));
-                v128_store(h, f32x4_pmax(v128_load(h), v));
+                v128_store(lo.as_mut_ptr().add(4 * j) as *mut v128, l[j]);
+                v128_store(hi.as_mut_ptr().add(4 * j) as *mut v128, h[j]);
             }
-        }
-        for p in n..row.len() {
-            lo[p] = if row[p] < lo[p] { row[p] } else { lo[p] };
-            hi[p] = if hi[p] < row[p] { row[p] } else { hi[p] };
         }
     }
 
-    /// Quantize `x` (`[in_c, pixels]`) into the packed layout, four channels x four pixels at a time.
+    /// Quantize pixels `p0..p0 + n` of `x` (`[in_c, pixels]`) into the packed layout, four
+    /// channels x four pixels at a time; `inv` and `zero_magic` are those pixels'.
+    #[allow(clippy::too_many_arguments)]
     pub fn pack(
         x: &[f32],
         in_c: usize,
         pixels: usize,
         depth: usize,
-        inv: &[f32],
-        zero_magic: &[f32],
+        p0: usize,
+        n: usize,
+        inv: &[f32; GROUP],
+        zero_magic: &[f32; GROUP],
         packed: &mut [u8],
     ) {
-        assert!(x.len() >= in_c * pixels && inv.len() >= pixels && zero_magic.len() >= pixels);
-        assert!(packed.len() >= pixels.next_multiple_of(NR) * depth);
+        assert!(n <= GROUP && p0 + n <= pixels && x.len() >= in_c * pixels);
+        assert!(packed.len() >= pixels.next_multiple_of(NR) * depth && p0 % 4 == 0);
         let full_c = in_c / 4 * 4;
-        let full_p = pixels / 4 * 4;
+        let full_p = n / 4 * 4;
         for c in (0..full_c).step_by(4) {
-            for p in (0..full_p).step_by(4) {
-                // Safety: c + 3 < in_c and p + 3 < pixels index x, inv and zero_magic; the four
-                // pixels' four channels are the 16 bytes at packed_index(c, p) (p % 4 == 0,
-                // NR % 4 == 0), inside `packed` (checked above).
+            for i in (0..full_p).step_by(4) {
+                let p = p0 + i;
+                // Safety: c + 3 < in_c and p + 3 < pixels index x, i + 3 < GROUP inv and
+                // zero_magic; the four pixels' four channels are the 16 bytes at
+                // packed_index(c, p) (p % 4 == 0, NR % 4 == 0), inside `packed` (checked above).
                 unsafe {
-                    let i = v128_load(inv.as_ptr().add(p) as *const v128);
-                    let z = v128_load(zero_magic.as_ptr().add(p) as *const v128);
+                    let iv = v128_load(inv.as_ptr().add(i) as *const v128);
+                    let z = v128_load(zero_magic.as_ptr().add(i) as *const v128);
                     let q: [v128; 4] = core::array::from_fn(|r| {
                         let v = v128_load(x.as_ptr().add((c + r) * pixels + p) as *const v128);
-                        i32x4_sub(f32x4_add(f32x4_mul(v, i), z), i32x4_splat(ROUND_MAGIC_BITS))
+                        i32x4_sub(f32x4_add(f32x4_mul(v, iv), z), i32x4_splat(ROUND_MAGIC_BITS))
                     });
                     let q16 = [
                         i16x8_narrow_i32x4(q[0], q[1]),
@@ -413,17 +493,17 @@ mod simd {
                     );
                 }
             }
-            for p in full_p..pixels {
+            for i in full_p..n {
                 for r in c..c + 4 {
-                    packed[packed_index(r, p, depth)] =
-                        quantize(x[r * pixels + p], inv[p], zero_magic[p]);
+                    packed[packed_index(r, p0 + i, depth)] =
+                        quantize(x[r * pixels + p0 + i], inv[i], zero_magic[i]);
                 }
             }
         }
         for c in full_c..in_c {
-            for p in 0..pixels {
-                packed[packed_index(c, p, depth)] =
-                    quantize(x[c * pixels + p], inv[p], zero_magic[p]);
+            for i in 0..n {
+                packed[packed_index(c, p0 + i, depth)] =
+                    quantize(x[c * pixels + p0 + i], inv[i], zero_magic[i]);
             }
         }
     }
@@ -432,7 +512,7 @@ mod simd {
 /// Portable versions (native builds): the same arithmetic, left to the compiler to vectorize.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod simd {
-    use super::{MR, NR, Row, dequantize, packed_index, quantize};
+    use super::{GROUP, MR, NR, Panel, Row, dequantize, packed_index, quantize};
     use std::mem::MaybeUninit;
 
     #[inline]
@@ -455,38 +535,52 @@ mod simd {
     }
 
     #[inline]
-    pub fn store_row(
-        acc: &[i32; NR],
-        zeros: &[i32],
-        scales: &[f32],
-        row: Row,
+    pub fn store_tile(
+        acc: &[[i32; NR]; MR],
+        pix: &Panel,
+        rows: &[Row],
         out: &mut [MaybeUninit<f32>],
+        stride: usize,
     ) {
-        for (p, out) in out.iter_mut().enumerate() {
-            out.write(dequantize(acc[p], zeros[p], scales[p], row));
+        for (i, (acc, row)) in acc.iter().zip(rows).enumerate() {
+            for (p, out) in out[i * stride..][..pix.valid].iter_mut().enumerate() {
+                out.write(dequantize(acc[p], pix.zeros[p], pix.scales[p], *row));
+            }
         }
     }
 
-    pub fn min_max(row: &[f32], lo: &mut [f32], hi: &mut [f32]) {
-        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
-            *l = if v < *l { v } else { *l };
-            *h = if *h < v { v } else { *h };
+    pub fn min_max(
+        x: &[f32],
+        in_c: usize,
+        pixels: usize,
+        p0: usize,
+        n: usize,
+        lo: &mut [f32; GROUP],
+        hi: &mut [f32; GROUP],
+    ) {
+        for c in 0..in_c {
+            for (i, &v) in x[c * pixels + p0..][..n].iter().enumerate() {
+                lo[i] = if v < lo[i] { v } else { lo[i] };
+                hi[i] = if hi[i] < v { v } else { hi[i] };
+            }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn pack(
         x: &[f32],
         in_c: usize,
         pixels: usize,
         depth: usize,
-        inv: &[f32],
-        zero_magic: &[f32],
+        p0: usize,
+        n: usize,
+        inv: &[f32; GROUP],
+        zero_magic: &[f32; GROUP],
         packed: &mut [u8],
     ) {
         for c in 0..in_c {
-            let row = &x[c * pixels..(c + 1) * pixels];
-            for p in 0..pixels {
-                packed[packed_index(c, p, depth)] = quantize(row[p], inv[p], zero_magic[p]);
+            for i in 0..n {
+                packed[packed_index(c, p0 + i, depth)] = quantize(x[c * pixels + p0 + i], inv[i], zero_magic[i]);
             }
         }
     }
