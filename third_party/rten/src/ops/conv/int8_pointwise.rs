@@ -121,8 +121,6 @@ struct QuantizedInput {
     /// Per pixel (padded to a multiple of `NR`): dequantization scale and zero point.
     scales: Vec<f32>,
     zeros: Vec<i32>,
-    /// The zero points as floats (exact: at most 127), for the SIMD epilogue.
-    zeros_f: Vec<f32>,
 }
 
 /// Pixels quantized together: their channels' range, then their values, while these columns
@@ -158,12 +156,10 @@ fn quantize_input(x: &[f32], in_c: usize, pixels: usize, depth: usize) -> Quanti
         }
         simd::pack(x, in_c, pixels, depth, p0, n, &inv, &zero_magic, &mut packed);
     }
-    let zeros_f = zeros.iter().map(|&z| z as f32).collect();
     QuantizedInput {
         packed,
         scales,
         zeros,
-        zeros_f,
     }
 }
 
@@ -184,7 +180,6 @@ fn quantize(v: f32, inv: f32, zero_magic: f32) -> u8 {
 struct Panel<'a> {
     scales: &'a [f32; NR],
     zeros: &'a [i32; NR],
-    zeros_f: &'a [f32; NR],
     /// Pixels of the panel inside the image (the last panel's may be fewer than `NR`).
     valid: usize,
 }
@@ -273,7 +268,6 @@ fn run_rows(
         let pix = Panel {
             scales: quant.scales[p0..p0 + NR].try_into().unwrap(),
             zeros: quant.zeros[p0..p0 + NR].try_into().unwrap(),
-            zeros_f: quant.zeros_f[p0..p0 + NR].try_into().unwrap(),
             valid,
         };
         for block in (first / MR)..(first + count).div_ceil(MR) {
@@ -363,7 +357,10 @@ mod simd {
             return;
         }
         // Safety (loads): the panel's arrays hold NR = 4 * NRV values.
-        let z: [v128; NRV] = core::array::from_fn(|j| unsafe { v128_load(pix.zeros_f.as_ptr().add(4 * j) as *const v128) });
+        // (zero points are at most 127: exact as floats)
+        let z: [v128; NRV] = core::array::from_fn(|j| {
+            f32x4_convert_i32x4(unsafe { v128_load(pix.zeros.as_ptr().add(4 * j) as *const v128) })
+        });
         let s: [v128; NRV] = core::array::from_fn(|j| unsafe { v128_load(pix.scales.as_ptr().add(4 * j) as *const v128) });
         for (i, (acc, row)) in acc.iter().zip(rows).enumerate() {
             let out = out[i * stride..][..NR].as_mut_ptr() as *mut v128;
