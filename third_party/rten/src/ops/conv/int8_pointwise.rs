@@ -279,6 +279,25 @@ fn run_rows(
     }
 }
 
+/// Widen `lo`/`hi` to hold the values of pixels `p0..p0 + n` over the `in_c` rows of `x`, one
+/// value at a time (native builds, and a wasm group of fewer than `GROUP` pixels).
+fn min_max_scalar(
+    x: &[f32],
+    in_c: usize,
+    pixels: usize,
+    p0: usize,
+    n: usize,
+    lo: &mut [f32; GROUP],
+    hi: &mut [f32; GROUP],
+) {
+    for c in 0..in_c {
+        for (i, &v) in x[c * pixels + p0..][..n].iter().enumerate() {
+            lo[i] = if v < lo[i] { v } else { lo[i] };
+            hi[i] = if hi[i] < v { v } else { hi[i] };
+        }
+    }
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
     use super::{GROUP, MR, NR, NRV, Panel, ROUND_MAGIC_BITS, Row, dequantize, packed_index, quantize};
@@ -416,13 +435,7 @@ mod simd {
     ) {
         assert!(n <= GROUP && p0 + n <= pixels && x.len() >= in_c * pixels);
         if n < GROUP {
-            for c in 0..in_c {
-                for (i, &v) in x[c * pixels + p0..][..n].iter().enumerate() {
-                    lo[i] = if v < lo[i] { v } else { lo[i] };
-                    hi[i] = if hi[i] < v { v } else { hi[i] };
-                }
-            }
-            return;
+            return super::min_max_scalar(x, in_c, pixels, p0, n, lo, hi);
         }
         const V: usize = GROUP / 4;
         let mut l = [f32x4_splat(0.); V];
@@ -546,22 +559,7 @@ mod simd {
         }
     }
 
-    pub fn min_max(
-        x: &[f32],
-        in_c: usize,
-        pixels: usize,
-        p0: usize,
-        n: usize,
-        lo: &mut [f32; GROUP],
-        hi: &mut [f32; GROUP],
-    ) {
-        for c in 0..in_c {
-            for (i, &v) in x[c * pixels + p0..][..n].iter().enumerate() {
-                lo[i] = if v < lo[i] { v } else { lo[i] };
-                hi[i] = if hi[i] < v { v } else { hi[i] };
-            }
-        }
-    }
+    pub(super) use super::min_max_scalar as min_max;
 
     #[allow(clippy::too_many_arguments)]
     pub fn pack(
