@@ -167,8 +167,11 @@ await step('network audit: only the protocol\'s fields leave the page', async ()
       assert.equal(proof.subarray(0, 4).toString(), 'FPPF');
       assert.equal(proof.length, 6 + proof[5] + 200, 'proof has exactly the documented fields');
     }
-    // no image, landmark or embedding bytes: no image magic numbers, no float arrays
-    for (const magic of ['\xff\xd8\xff', '\x89PNG', 'RIFF', 'data:image']) assert.ok(!body.includes(magic), `image data in ${u.pathname}`);
+    // no image, landmark or embedding bytes: no image magic numbers (raw, as a data URL, or
+    // base64 at the start of a JSON string; not 'RIFF' anywhere, which four random base64
+    // characters of the opaque reference can spell), no float arrays
+    for (const magic of ['\xff\xd8\xff', '\x89PNG', 'data:image']) assert.ok(!body.includes(magic), `image data in ${u.pathname}`);
+    assert.ok(!/RIFF[\s\S]{4}WEBP|"(\/9j\/|iVBORw0KGgo|UklGR)/.test(body), `image data in ${u.pathname}`);
     assert.ok(!/\[\s*-?\d+\.\d+\s*,/.test(body), `numeric array in ${u.pathname}`);
   }
   const responses = audit.filter((a) => a.kind === 'response' && a.url.includes('/api/challenge') && a.body);
