@@ -7,6 +7,8 @@ use faceproof::pipeline::TemplateOptions;
 pub mod depthwise;
 #[cfg(feature = "inference")]
 pub mod int8;
+#[cfg(all(feature = "inference", target_arch = "wasm32"))]
+pub mod f32_direct;
 
 pub const PORTRAITS: [&str; 4] = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"];
 

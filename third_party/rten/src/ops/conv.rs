@@ -32,6 +32,10 @@ mod im2col;
 mod int8_pointwise;
 #[cfg(feature = "int8-pointwise")]
 pub use int8_pointwise::{PointwiseInt8Kernel, conv_2d_pointwise_int8};
+#[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
+mod f32_direct;
+#[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
+pub use f32_direct::{conv_2d_one_pixel_f32, conv_2d_pointwise_f32, one_pixel_f32_applies, pointwise_f32_applies};
 
 use depthwise::DepthwiseConvExecutor;
 use im2col::build_im2col;
@@ -422,6 +426,10 @@ impl Conv {
                 return output.into_dyn().into_op_result();
             }
         }
+        #[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
+        if let Some(output) = self.run_f32_direct(ctx.pool(), &input, &weight, bias, slopes)? {
+            return output.into_dyn().into_op_result();
+        }
         let prelu = slopes.map(|slopes| {
             move |chan: usize, values: &mut [f32]| {
                 let alpha = slopes[chan];
@@ -445,6 +453,60 @@ impl Conv {
             epilogue,
         )
         .into_op_result()
+    }
+}
+
+#[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
+impl Conv {
+    /// Run without rten's GEMM (`f32_direct.rs`) if this is a convolution that path takes: a
+    /// 1x1 one (stride 1), or one whose kernel covers the input exactly (one output pixel);
+    /// 4D input and kernel, no padding or dilation, one group, a contiguous kernel. `None` if
+    /// not (rten's GEMM path then runs).
+    fn run_f32_direct(
+        &self,
+        pool: &BufferPool,
+        input: &TensorView<f32>,
+        kernel: &TensorView<f32>,
+        bias: Option<NdTensorView<f32, 1>>,
+        slopes: Option<&[f32]>,
+    ) -> Result<Option<NdTensor<f32, 4>>, OpError> {
+        if input.ndim() != 4 || kernel.ndim() != 4 {
+            return Ok(None);
+        }
+        let input: NdTensorView<f32, 4> = input.nd_view();
+        let [_, in_c, in_h, in_w] = input.shape();
+        let [out_c, k_in_c, k_h, k_w]: [usize; 4] = kernel.shape().try_into().unwrap();
+        let unit = |v: &[usize]| v.iter().all(|&x| x == 1);
+        if self.groups != 1 || k_in_c != in_c || !unit(&self.dilations) || self.strides.len() != 2 {
+            return Ok(None);
+        }
+        let pointwise = (k_h, k_w) == (1, 1)
+            && unit(&self.strides)
+            && f32_direct::pointwise_f32_applies(in_c, out_c, in_h * in_w);
+        let one_pixel = f32_direct::one_pixel_f32_applies([k_h, k_w], [in_h, in_w], out_c, in_c);
+        if !pointwise && !one_pixel {
+            return Ok(None);
+        }
+        let (_, _, padding) = calc_output_size_and_padding(
+            (in_h, in_w),
+            (k_h, k_w),
+            (self.strides[0], self.strides[1]),
+            self.padding.clone(),
+            Some((1, 1)),
+            RoundMode::default(),
+        )?;
+        let Some(kernel) = kernel.data() else {
+            return Ok(None);
+        };
+        let bias = bias.map(|b| b.to_vec());
+        if padding != [0; 4]
+            || bias.as_ref().is_some_and(|b| b.len() != out_c)
+            || slopes.is_some_and(|s| s.len() != out_c)
+        {
+            return Ok(None);
+        }
+        let run = if pointwise { f32_direct::conv_2d_pointwise_f32 } else { f32_direct::conv_2d_one_pixel_f32 };
+        Ok(Some(run(pool, &input, kernel, out_c, bias.as_deref(), slopes)))
     }
 }
 

@@ -1,0 +1,82 @@
+//! The float convolutions that rten patch 9 takes off rten's GEMM (wasm SIMD builds only)
+//! against that GEMM path: bit for bit, in each browser build (`tests/web.rs`).
+use rten::ops::{conv, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, one_pixel_f32_applies, pointwise_f32_applies, Padding};
+use rten::BufferPool;
+use rten_tensor::prelude::*;
+use rten_tensor::Tensor;
+
+use super::int8::values;
+
+/// The shapes the patch takes: channel counts that are and are not multiples of the 3-row
+/// tile (3, the smallest), pixel counts that are and are not multiples of the 12-pixel strip
+/// (12, the smallest), the most input channels it takes (256), a batch of 2.
+pub fn check_pointwise_against_gemm() {
+    let cases = [(2, 13, 10, 5, 7), (1, 16, 16, 96, 96), (1, 64, 128, 8, 8), (1, 1, 3, 3, 4), (1, 256, 28, 7, 7), (2, 88, 32, 16, 16)];
+    for (i, &(n, c, out_c, h, w)) in cases.iter().enumerate() {
+        assert!(pointwise_f32_applies(c, out_c, h * w), "case {i}");
+        let pool = BufferPool::new();
+        let input = Tensor::from_data(&[n, c, h, w], values(n * c * h * w, 31 + i as u64));
+        let kernel = values(out_c * c, 32 + i as u64);
+        let bias = values(out_c, 33 + i as u64);
+        let slopes: Vec<f32> = values(out_c, 34 + i as u64).iter().map(|v| v.abs() * 0.5).collect();
+        let kernel_t = Tensor::from_data(&[out_c, c, 1, 1], kernel.clone());
+        let bias_t = Tensor::from_data(&[out_c], bias.clone());
+        let gemm = conv(&pool, input.view(), kernel_t.view(), Some(bias_t.nd_view()), Padding::zero::<2>(), 1, &[1, 1], &[1, 1])
+            .unwrap();
+        let got = conv_2d_pointwise_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), None);
+        assert_eq!(got.shape(), [n, out_c, h, w]);
+        let same_bits = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        assert!(same_bits(&got.to_vec(), &gemm.to_vec()), "case {i}");
+        // PRelu as rten's ConvPRelu applies it after the GEMM.
+        let pixels = h * w;
+        let prelu: Vec<f32> = gemm
+            .to_vec()
+            .iter()
+            .enumerate()
+            .map(|(j, &y)| if y < 0. { y * slopes[(j / pixels) % out_c] } else { y })
+            .collect();
+        let fused = conv_2d_pointwise_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), Some(&slopes));
+        assert!(same_bits(&fused.to_vec(), &prelu), "case {i} + PRelu");
+        let no_bias = conv(&pool, input.view(), kernel_t.view(), None, Padding::zero::<2>(), 1, &[1, 1], &[1, 1]).unwrap();
+        let got = conv_2d_pointwise_f32(&pool, &input.nd_view(), &kernel, out_c, None, None);
+        assert!(same_bits(&got.to_vec(), &no_bias.to_vec()), "case {i} without bias");
+    }
+    // Outside: fewer than 3 output channels or 12 pixels, more than 256 input channels (rten-gemm
+    // then sums in depth blocks): rten's path runs.
+    assert!(!pointwise_f32_applies(16, 2, 64));
+    assert!(!pointwise_f32_applies(16, 16, 9));
+    assert!(!pointwise_f32_applies(257, 16, 64));
+}
+
+/// Convolutions to one output pixel (the kernel covers the input): FaceMesh's last layer
+/// (288 = 32 x 3 x 3 deep, two of rten-gemm's depth blocks), MobileFaceNet's after global
+/// pooling (512 deep), fewer than 4 output rows, row counts not a multiple of 4, depths not a
+/// multiple of 4, a batch of 2.
+pub fn check_one_pixel_against_gemm() {
+    let cases = [(1, 32, 1404, 3, 3), (1, 512, 192, 1, 1), (2, 512, 512, 1, 1), (1, 32, 1, 3, 3), (2, 7, 6, 1, 1), (1, 300, 3, 1, 1)];
+    for (i, &(n, c, out_c, kh, kw)) in cases.iter().enumerate() {
+        assert!(one_pixel_f32_applies([kh, kw], [kh, kw], out_c, c), "case {i}");
+        let pool = BufferPool::new();
+        let input = Tensor::from_data(&[n, c, kh, kw], values(n * c * kh * kw, 41 + i as u64));
+        let kernel = values(out_c * c * kh * kw, 42 + i as u64);
+        let bias = values(out_c, 43 + i as u64);
+        let slopes: Vec<f32> = values(out_c, 44 + i as u64).iter().map(|v| v.abs() * 0.5).collect();
+        let kernel_t = Tensor::from_data(&[out_c, c, kh, kw], kernel.clone());
+        let bias_t = Tensor::from_data(&[out_c], bias.clone());
+        let same_bits = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        let gemm = conv(&pool, input.view(), kernel_t.view(), Some(bias_t.nd_view()), Padding::zero::<2>(), 1, &[1, 1], &[1, 1])
+            .unwrap();
+        let got = conv_2d_one_pixel_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), None);
+        assert_eq!(got.shape(), [n, out_c, 1, 1]);
+        assert!(same_bits(&got.to_vec(), &gemm.to_vec()), "case {i}");
+        let prelu: Vec<f32> =
+            gemm.to_vec().iter().enumerate().map(|(j, &y)| if y < 0. { y * slopes[j % out_c] } else { y }).collect();
+        let fused = conv_2d_one_pixel_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), Some(&slopes));
+        assert!(same_bits(&fused.to_vec(), &prelu), "case {i} + PRelu");
+        let no_bias = conv(&pool, input.view(), kernel_t.view(), None, Padding::zero::<2>(), 1, &[1, 1], &[1, 1]).unwrap();
+        let got = conv_2d_one_pixel_f32(&pool, &input.nd_view(), &kernel, out_c, None, None);
+        assert!(same_bits(&got.to_vec(), &no_bias.to_vec()), "case {i} without bias");
+    }
+    // A kernel that does not cover the input: more than one output pixel.
+    assert!(!one_pixel_f32_applies([3, 3], [5, 5], 8, 8));
+}

@@ -1,0 +1,289 @@
+//! 1x1 float convolutions straight from the input, in WebAssembly SIMD (faceproof patch 9,
+//! PATCHES.md).
+//!
+//! rten runs a 1x1 convolution as a GEMM: it packs the kernel (A) and the input (B) into
+//! panels on every run, calls its 3x12 tile kernel once per tile (a `dyn` call, set-up, a
+//! final store), then adds the bias in a second pass and the fused PRelu in a third. With the
+//! few input channels of the detector and FaceMesh (16 to 128) every tile has little work, so
+//! those overheads were a third of the GEMMs' time in the browser. Here the same 3x12 tile reads
+//! the input rows in place (one image row of pixels per channel: a 1x1 convolution's B matrix
+//! is already laid out by columns), the kernel rows in place, walks every output channel of a
+//! 12-pixel strip in one call, and adds bias and PRelu before its one store.
+//!
+//! Each output is summed exactly as rten-gemm does it for kernels of up to
+//! [`MAX_IN_CHANNELS`] input channels (one depth block): from zero, input channels in order,
+//! one multiply-add each (`f32x4.relaxed_madd` in relaxed-SIMD builds, multiply then add in
+//! plain ones, as rten-gemm's wasm kernel), then `+ bias`, then PRelu. The outputs are
+//! bit-identical to rten's path, which the tests check in both browser builds.
+
+use std::arch::wasm32::*;
+
+use rten_tensor::prelude::*;
+use rten_tensor::{NdTensor, NdTensorView};
+
+use crate::buffer_pool::BufferPool;
+
+/// Output channels per tile (rten-gemm's wasm f32 tile: 3 x 12, see its PATCHES.md).
+const MR: usize = 3;
+/// Pixels per tile: three vectors of four.
+const NR: usize = 12;
+
+/// rten-gemm's f32 depth block (`depth_block_size`: 1024 bytes of f32): a kernel with more
+/// input channels sums in blocks there, so it keeps rten's path to keep its results.
+pub const MAX_IN_CHANNELS: usize = 256;
+
+/// Whether [`conv_2d_pointwise_f32`] takes a 1x1 convolution of `in_c` -> `out_c` channels over
+/// `pixels` pixels: a full tile in each direction (the last tile of each overlaps the one before
+/// it, recomputing the same values) and one depth block.
+pub fn pointwise_f32_applies(in_c: usize, out_c: usize, pixels: usize) -> bool {
+    (1..=MAX_IN_CHANNELS).contains(&in_c) && out_c >= MR && pixels >= NR
+}
+
+/// A 1x1 convolution (stride 1, no padding, one group) of `input` (`[batch, in_c, h, w]`) with
+/// `kernel` (`[out_c, in_c]`, row-major), plus `bias`, followed by `PRelu` with one slope per
+/// output channel if `slopes` is given. The caller checks [`pointwise_f32_applies`] and that
+/// `bias` and `slopes` have `out_c` values.
+pub fn conv_2d_pointwise_f32(
+    pool: &BufferPool,
+    input: &NdTensorView<f32, 4>,
+    kernel: &[f32],
+    out_c: usize,
+    bias: Option<&[f32]>,
+    slopes: Option<&[f32]>,
+) -> NdTensor<f32, 4> {
+    let [batch, in_c, h, w] = input.shape();
+    let pixels = h * w;
+    assert!(pointwise_f32_applies(in_c, out_c, pixels));
+    assert_eq!(kernel.len(), out_c * in_c);
+    assert!(bias.is_none_or(|b| b.len() == out_c) && slopes.is_none_or(|s| s.len() == out_c));
+    let input = input.to_contiguous_in(pool);
+    let mut output = NdTensor::<f32, 3>::uninit_in(pool, [batch, out_c, pixels]);
+    let epilogue = Epilogue {
+        bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
+        slopes: slopes.map_or(std::ptr::null(), |s| s.as_ptr()),
+    };
+    let panels = pack_kernel(kernel, out_c, in_c);
+    // One strip of the input, packed: `[in_c][NR]`.
+    let mut strip_buf = vec![0f32; in_c * NR];
+    for n in 0..batch {
+        let x = input.slice([n]);
+        let x = x.data().unwrap();
+        let mut out = output.slice_mut([n]);
+        let out = out.data_mut().unwrap();
+        assert!(x.len() == in_c * pixels && out.len() == out_c * pixels);
+        // Strips at 0, 12, 24, ..., the last one ending at the last pixel.
+        let last = pixels - NR;
+        for p in (0..pixels).step_by(NR).map(|p| p.min(last)) {
+            pack_strip(&x[p..], pixels, in_c, &mut strip_buf);
+            // Safety: p + NR <= pixels, so the output rows' NR floats at p are inside `out`
+            // (asserted above); `panels` and `strip_buf` hold what `strip` reads; `epilogue`'s
+            // arrays, when not null, hold out_c values (asserted above).
+            unsafe { strip(&strip_buf, &panels, in_c, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
+        }
+    }
+    // Safety: the strips covered every pixel of every output channel of every image.
+    unsafe { output.assume_init() }.into_shape([batch, out_c, h, w])
+}
+
+/// The kernel's rows in tiles of `MR`: `[tiles][in_c][MR]` (the `MR` weights of one input
+/// channel adjacent); the last tile is the last `MR` rows (overlapping the one before it
+/// when `out_c` is not a multiple of `MR`).
+fn pack_kernel(kernel: &[f32], out_c: usize, in_c: usize) -> Vec<f32> {
+    let tiles = out_c.div_ceil(MR);
+    let mut packed = Vec::with_capacity(tiles * in_c * MR);
+    for t in 0..tiles {
+        let o0 = (t * MR).min(out_c - MR);
+        for k in 0..in_c {
+            packed.extend((0..MR).map(|i| kernel[(o0 + i) * in_c + k]));
+        }
+    }
+    packed
+}
+
+/// Copy `NR` pixels of each of `in_c` input rows (`x`, rows `stride` apart) into `buf`
+/// (`[in_c][NR]`): the tile loop then reads one contiguous block that stays in L1, instead of
+/// `in_c` rows a whole image apart (which, for power-of-two-ish image sizes, fall in the same
+/// cache sets and evict each other).
+fn pack_strip(x: &[f32], stride: usize, in_c: usize, buf: &mut [f32]) {
+    assert!(in_c >= 1 && x.len() >= (in_c - 1) * stride + NR && buf.len() >= in_c * NR);
+    for (k, dst) in buf.chunks_exact_mut(NR).take(in_c).enumerate() {
+        dst.copy_from_slice(&x[k * stride..k * stride + NR]);
+    }
+}
+
+/// Bias and PRelu slopes, one per output channel, or null without them.
+struct Epilogue {
+    bias: *const f32,
+    slopes: *const f32,
+}
+
+/// `a * b + c`, as rten-gemm's wasm kernel computes it in this build.
+#[inline(always)]
+fn mul_add(a: v128, b: v128, c: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    {
+        f32x4_relaxed_madd(a, b, c)
+    }
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    {
+        f32x4_add(f32x4_mul(a, b), c)
+    }
+}
+
+/// Every output channel of one strip of `NR` pixels (`b`: `[in_c][NR]`) into `out` (output
+/// row `o` at `out + o * stride`), with the kernel packed by [`pack_kernel`]. Not inlined: V8
+/// gives wasm 15 vector registers, and this loop alone keeps its 9 accumulators, 3 input
+/// vectors and a weight in them.
+///
+/// # Safety
+/// `out` must be valid for writing `out_c` rows of `NR` floats at stride `stride`;
+/// `epilogue`'s non-null pointers for reading `out_c` floats.
+#[inline(never)]
+unsafe fn strip(b: &[f32], a: &[f32], in_c: usize, out: *mut f32, stride: usize, out_c: usize, epilogue: &Epilogue) {
+    assert!(out_c >= MR && b.len() >= in_c * NR && a.len() >= out_c.div_ceil(MR) * in_c * MR);
+    for (t, a) in a.chunks_exact(in_c * MR).take(out_c.div_ceil(MR)).enumerate() {
+        let o0 = (t * MR).min(out_c - MR);
+        let mut acc = [[f32x4_splat(0.); 3]; MR];
+        let (mut ak, mut bk) = (a.as_ptr(), b.as_ptr());
+        for _ in 0..in_c {
+            // Safety: in_c steps of MR weights and NR inputs, inside `a` and `b` (asserted).
+            unsafe {
+                let b = [
+                    v128_load(bk as *const v128),
+                    v128_load(bk.add(4) as *const v128),
+                    v128_load(bk.add(8) as *const v128),
+                ];
+                for (i, acc) in acc.iter_mut().enumerate() {
+                    let a = v128_load32_splat(ak.add(i) as *const u32);
+                    for j in 0..3 {
+                        acc[j] = mul_add(a, b[j], acc[j]);
+                    }
+                }
+                ak = ak.add(MR);
+                bk = bk.add(NR);
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let row = o0 + i;
+            // Safety: row < out_c: inside the epilogue's arrays and the output.
+            unsafe {
+                let bias = (!epilogue.bias.is_null()).then(|| f32x4_splat(*epilogue.bias.add(row)));
+                let slope = (!epilogue.slopes.is_null()).then(|| f32x4_splat(*epilogue.slopes.add(row)));
+                let dst = out.add(row * stride);
+                for (j, &v) in acc.iter().enumerate() {
+                    let mut y = v;
+                    if let Some(bias) = bias {
+                        y = f32x4_add(y, bias);
+                    }
+                    if let Some(slope) = slope {
+                        // `if y < 0 { y * slope } else { y }`, as rten's PRelu.
+                        y = v128_bitselect(f32x4_mul(y, slope), y, f32x4_lt(y, f32x4_splat(0.)));
+                    }
+                    v128_store(dst.add(4 * j) as *mut v128, y);
+                }
+            }
+        }
+    }
+}
+
+/// Whether [`conv_2d_one_pixel_f32`] takes a convolution whose kernel (`kh x kw`, no padding, no
+/// dilation, one group) covers its `h x w` input exactly: one output pixel, a matrix-vector
+/// product (FaceMesh's last layer, MobileFaceNet's after global pooling). rten runs it as a GEMM
+/// with one column in a 12-column tile: 12 times the work, after packing the whole kernel.
+pub fn one_pixel_f32_applies(kernel_hw: [usize; 2], input_hw: [usize; 2], out_c: usize, in_c: usize) -> bool {
+    kernel_hw == input_hw && out_c >= 1 && in_c >= 1 && input_hw[0] * input_hw[1] >= 1
+}
+
+/// The convolution of [`one_pixel_f32_applies`]: `input` `[batch, in_c, h, w]`, `kernel`
+/// `[out_c, in_c * h * w]` row-major, output `[batch, out_c, 1, 1]`, plus `bias`, then `PRelu`
+/// if `slopes` is given. Each output sums as rten-gemm does: from zero, in depth blocks of
+/// [`MAX_IN_CHANNELS`] (`(block 0 + bias) + block 1 + ...`).
+pub fn conv_2d_one_pixel_f32(
+    pool: &BufferPool,
+    input: &NdTensorView<f32, 4>,
+    kernel: &[f32],
+    out_c: usize,
+    bias: Option<&[f32]>,
+    slopes: Option<&[f32]>,
+) -> NdTensor<f32, 4> {
+    let [batch, in_c, h, w] = input.shape();
+    let depth = in_c * h * w;
+    assert!(depth >= 1 && out_c >= 1 && kernel.len() == out_c * depth);
+    assert!(bias.is_none_or(|b| b.len() == out_c) && slopes.is_none_or(|s| s.len() == out_c));
+    let input = input.to_contiguous_in(pool);
+    let mut output = NdTensor::<f32, 2>::uninit_in(pool, [batch, out_c]);
+    for n in 0..batch {
+        let x = input.slice([n]);
+        let x = x.data().unwrap();
+        let mut out = output.slice_mut([n]);
+        let out = out.data_mut().unwrap();
+        // Rows in groups of 4, the last group overlapping the one before it (or, with fewer
+        // than 4 rows, repeating the last row in its spare lanes).
+        for r in (0..out_c).step_by(4) {
+            let r0 = if out_c >= 4 { r.min(out_c - 4) } else { 0 };
+            let rows: [usize; 4] = core::array::from_fn(|i| (r0 + i).min(out_c - 1));
+            let y = matvec_rows(kernel, depth, rows, x, bias, slopes);
+            let mut lanes = [0f32; 4];
+            // Safety: lanes holds 4 floats.
+            unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, y) };
+            for (i, &row) in rows.iter().enumerate() {
+                out[row].write(lanes[i]);
+            }
+        }
+    }
+    // Safety: every row of every image was written.
+    unsafe { output.assume_init() }.into_shape([batch, out_c, 1, 1])
+}
+
+/// `kernel[rows] . x` for four rows (`depth` weights each), one lane per row, summed as
+/// [`conv_2d_one_pixel_f32`] says, then bias and PRelu. Four weights of each row are loaded at
+/// once and transposed, so that each lane accumulates its own row in order.
+#[inline(never)]
+fn matvec_rows(kernel: &[f32], depth: usize, rows: [usize; 4], x: &[f32], bias: Option<&[f32]>, slopes: Option<&[f32]>) -> v128 {
+    assert!(x.len() >= depth && rows.iter().all(|&r| (r + 1) * depth <= kernel.len()));
+    let wr = rows.map(|r| &kernel[r * depth..(r + 1) * depth]);
+    let mut y = f32x4_splat(0.);
+    for (block, k0) in (0..depth).step_by(MAX_IN_CHANNELS).enumerate() {
+        let k1 = (k0 + MAX_IN_CHANNELS).min(depth);
+        let mut acc = f32x4_splat(0.);
+        let mut k = k0;
+        while k + 4 <= k1 {
+            // Safety: k + 4 <= depth: inside each row and x (asserted above).
+            let (w, xv) = unsafe {
+                (wr.map(|r| v128_load(r.as_ptr().add(k) as *const v128)), v128_load(x.as_ptr().add(k) as *const v128))
+            };
+            // Transpose: t[j] holds weight k + j of the four rows.
+            let (lo01, hi01) = (i32x4_shuffle::<0, 4, 1, 5>(w[0], w[1]), i32x4_shuffle::<2, 6, 3, 7>(w[0], w[1]));
+            let (lo23, hi23) = (i32x4_shuffle::<0, 4, 1, 5>(w[2], w[3]), i32x4_shuffle::<2, 6, 3, 7>(w[2], w[3]));
+            let t = [
+                i64x2_shuffle::<0, 2>(lo01, lo23),
+                i64x2_shuffle::<1, 3>(lo01, lo23),
+                i64x2_shuffle::<0, 2>(hi01, hi23),
+                i64x2_shuffle::<1, 3>(hi01, hi23),
+            ];
+            acc = mul_add(t[0], i32x4_shuffle::<0, 0, 0, 0>(xv, xv), acc);
+            acc = mul_add(t[1], i32x4_shuffle::<1, 1, 1, 1>(xv, xv), acc);
+            acc = mul_add(t[2], i32x4_shuffle::<2, 2, 2, 2>(xv, xv), acc);
+            acc = mul_add(t[3], i32x4_shuffle::<3, 3, 3, 3>(xv, xv), acc);
+            k += 4;
+        }
+        for k in k..k1 {
+            acc = mul_add(f32x4(wr[0][k], wr[1][k], wr[2][k], wr[3][k]), f32x4_splat(x[k]), acc);
+        }
+        y = if block == 0 {
+            match bias {
+                Some(b) => f32x4_add(acc, f32x4(b[rows[0]], b[rows[1]], b[rows[2]], b[rows[3]])),
+                None => acc,
+            }
+        } else {
+            f32x4_add(y, acc)
+        };
+    }
+    match slopes {
+        Some(s) => {
+            let slope = f32x4(s[rows[0]], s[rows[1]], s[rows[2]], s[rows[3]]);
+            v128_bitselect(f32x4_mul(y, slope), y, f32x4_lt(y, f32x4_splat(0.)))
+        }
+        None => y,
+    }
+}
