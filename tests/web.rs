@@ -94,11 +94,13 @@ fn int8_convolution_equals_its_definition() {
 }
 
 /// The float convolutions that skip rten's GEMM (1x1 ones read in place, matrix-vector ones
-/// to one output pixel; this build's wasm SIMD or relaxed SIMD) equal that GEMM bit for bit.
+/// to one output pixel, the first layers' from gathered strips; this build's wasm SIMD or
+/// relaxed SIMD) equal that GEMM bit for bit.
 #[wasm_bindgen_test]
 fn direct_float_convolutions_equal_the_gemm() {
     common::f32_direct::check_pointwise_against_gemm();
     common::f32_direct::check_one_pixel_against_gemm();
+    common::f32_direct::check_im2col_against_gemm();
 }
 
 /// The depthwise convolution of this build (wasm SIMD) equals its definition bit for bit, as

@@ -1,6 +1,9 @@
 //! The float convolutions that rten patch 9 takes off rten's GEMM (wasm SIMD builds only)
 //! against that GEMM path: bit for bit, in each browser build (`tests/web.rs`).
-use rten::ops::{conv, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, one_pixel_f32_applies, pointwise_f32_applies, Padding};
+use rten::ops::{
+    conv, conv_2d_im2col_f32, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, im2col_f32_applies, one_pixel_f32_applies,
+    pointwise_f32_applies, ConvGeometry, Padding,
+};
 use rten::BufferPool;
 use rten_tensor::prelude::*;
 use rten_tensor::Tensor;
@@ -79,4 +82,52 @@ pub fn check_one_pixel_against_gemm() {
     }
     // A kernel that does not cover the input: more than one output pixel.
     assert!(!one_pixel_f32_applies([3, 3], [5, 5], 8, 8));
+}
+
+/// Other convolutions through the gathered strips: the three networks' first layers (3 input
+/// channels; 3x3 stride 2 with padding 1, and BlazeFace's 5x5 stride 2 padded 1 before and 2
+/// after), stride 1 with padding on odd sizes, padding on one side only, a batch of 2, and
+/// output rows that are and are not multiples of the 12-pixel strip.
+pub fn check_im2col_against_gemm() {
+    // (batch, in_c, out_c, [h, w], [kh, kw], [sy, sx], [top, left, bottom, right])
+    let cases = [
+        (1, 3, 64, [112, 112], [3, 3], [2, 2], [1, 1, 1, 1]),
+        (1, 3, 16, [192, 192], [3, 3], [2, 2], [0, 0, 1, 1]),
+        (1, 3, 24, [128, 128], [5, 5], [2, 2], [1, 1, 2, 2]),
+        (2, 5, 7, [20, 17], [3, 3], [1, 1], [1, 1, 1, 1]),
+        (1, 4, 3, [9, 30], [2, 3], [1, 2], [0, 2, 1, 0]),
+    ];
+    for (i, &(n, c, out_c, [h, w], [kh, kw], [sy, sx], pad)) in cases.iter().enumerate() {
+        let out = [(h + pad[0] + pad[2] - kh) / sy + 1, (w + pad[1] + pad[3] - kw) / sx + 1];
+        let g = ConvGeometry { kernel: [kh, kw], strides: [sy, sx], pad: [pad[0], pad[1]], out };
+        assert!(im2col_f32_applies(c, out_c, &g), "case {i}");
+        let pool = BufferPool::new();
+        let input = Tensor::from_data(&[n, c, h, w], values(n * c * h * w, 51 + i as u64));
+        let kernel = values(out_c * c * kh * kw, 52 + i as u64);
+        let bias = values(out_c, 53 + i as u64);
+        let slopes: Vec<f32> = values(out_c, 54 + i as u64).iter().map(|v| v.abs() * 0.5).collect();
+        let kernel_t = Tensor::from_data(&[out_c, c, kh, kw], kernel.clone());
+        let bias_t = Tensor::from_data(&[out_c], bias.clone());
+        let padding = Padding::Fixed(pad.into());
+        let same_bits = |a: &[f32], b: &[f32]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        let gemm = conv(&pool, input.view(), kernel_t.view(), Some(bias_t.nd_view()), padding.clone(), 1, &[sy, sx], &[1, 1])
+            .unwrap();
+        let got = conv_2d_im2col_f32(&pool, &input.nd_view(), &kernel, out_c, &g, Some(&bias), None);
+        assert_eq!(got.shape(), [n, out_c, out[0], out[1]]);
+        assert_eq!(gemm.shape(), got.shape());
+        assert!(same_bits(&got.to_vec(), &gemm.to_vec()), "case {i}");
+        let pixels = out[0] * out[1];
+        let prelu: Vec<f32> = gemm
+            .to_vec()
+            .iter()
+            .enumerate()
+            .map(|(j, &y)| if y < 0. { y * slopes[(j / pixels) % out_c] } else { y })
+            .collect();
+        let fused = conv_2d_im2col_f32(&pool, &input.nd_view(), &kernel, out_c, &g, Some(&bias), Some(&slopes));
+        assert!(same_bits(&fused.to_vec(), &prelu), "case {i} + PRelu");
+    }
+    // Output rows narrower than a strip, or more than 256 multiply-adds per output: rten's path.
+    let g = |out| ConvGeometry { kernel: [3, 3], strides: [1, 1], pad: [1, 1], out };
+    assert!(!im2col_f32_applies(8, 8, &g([16, 11])));
+    assert!(!im2col_f32_applies(29, 8, &g([16, 16])));
 }

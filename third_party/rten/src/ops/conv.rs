@@ -35,7 +35,10 @@ pub use int8_pointwise::{PointwiseInt8Kernel, conv_2d_pointwise_int8};
 #[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
 mod f32_direct;
 #[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
-pub use f32_direct::{conv_2d_one_pixel_f32, conv_2d_pointwise_f32, one_pixel_f32_applies, pointwise_f32_applies};
+pub use f32_direct::{
+    ConvGeometry, conv_2d_im2col_f32, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, im2col_f32_applies,
+    one_pixel_f32_applies, pointwise_f32_applies,
+};
 
 use depthwise::DepthwiseConvExecutor;
 use im2col::build_im2col;
@@ -458,10 +461,11 @@ impl Conv {
 
 #[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
 impl Conv {
-    /// Run without rten's GEMM (`f32_direct.rs`) if this is a convolution that path takes: a
-    /// 1x1 one (stride 1), or one whose kernel covers the input exactly (one output pixel);
-    /// 4D input and kernel, no padding or dilation, one group, a contiguous kernel. `None` if
-    /// not (rten's GEMM path then runs).
+    /// Run without rten's GEMM (`f32_direct.rs`) if this is a convolution that path takes
+    /// (4D input and kernel, one group, no dilation, a contiguous kernel): a 1x1 one (stride 1,
+    /// no padding), one whose kernel covers the input exactly (one output pixel), or another
+    /// one of at most 256 multiply-adds per output with output rows of at least 12 pixels.
+    /// `None` if not (rten's GEMM path then runs, and reports any error).
     fn run_f32_direct(
         &self,
         pool: &BufferPool,
@@ -484,29 +488,42 @@ impl Conv {
             && unit(&self.strides)
             && f32_direct::pointwise_f32_applies(in_c, out_c, in_h * in_w);
         let one_pixel = f32_direct::one_pixel_f32_applies([k_h, k_w], [in_h, in_w], out_c, in_c);
-        if !pointwise && !one_pixel {
-            return Ok(None);
-        }
-        let (_, _, padding) = calc_output_size_and_padding(
+        let strides = [self.strides[0], self.strides[1]];
+        let Ok((out_h, out_w, padding)) = calc_output_size_and_padding(
             (in_h, in_w),
             (k_h, k_w),
-            (self.strides[0], self.strides[1]),
+            (strides[0], strides[1]),
             self.padding.clone(),
             Some((1, 1)),
             RoundMode::default(),
-        )?;
+        ) else {
+            return Ok(None);
+        };
+        let geometry = f32_direct::ConvGeometry {
+            kernel: [k_h, k_w],
+            strides,
+            pad: [padding[0], padding[1]],
+            out: [out_h, out_w],
+        };
+        let im2col = f32_direct::im2col_f32_applies(in_c, out_c, &geometry);
         let Some(kernel) = kernel.data() else {
             return Ok(None);
         };
         let bias = bias.map(|b| b.to_vec());
-        if padding != [0; 4]
-            || bias.as_ref().is_some_and(|b| b.len() != out_c)
-            || slopes.is_some_and(|s| s.len() != out_c)
-        {
+        if bias.as_ref().is_some_and(|b| b.len() != out_c) || slopes.is_some_and(|s| s.len() != out_c) {
             return Ok(None);
         }
-        let run = if pointwise { f32_direct::conv_2d_pointwise_f32 } else { f32_direct::conv_2d_one_pixel_f32 };
-        Ok(Some(run(pool, &input, kernel, out_c, bias.as_deref(), slopes)))
+        let bias = bias.as_deref();
+        let no_padding = padding == [0; 4];
+        Ok(if pointwise && no_padding {
+            Some(f32_direct::conv_2d_pointwise_f32(pool, &input, kernel, out_c, bias, slopes))
+        } else if one_pixel && no_padding {
+            Some(f32_direct::conv_2d_one_pixel_f32(pool, &input, kernel, out_c, bias, slopes))
+        } else if im2col {
+            Some(f32_direct::conv_2d_im2col_f32(pool, &input, kernel, out_c, &geometry, bias, slopes))
+        } else {
+            None
+        })
     }
 }
 

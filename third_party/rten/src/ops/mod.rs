@@ -149,7 +149,10 @@ pub use conv::{conv, conv_integer};
 #[cfg(feature = "int8-pointwise")]
 pub use conv::{PointwiseInt8Kernel, conv_2d_pointwise_int8};
 #[cfg(all(feature = "f32-direct", target_arch = "wasm32", target_feature = "simd128"))]
-pub use conv::{conv_2d_one_pixel_f32, conv_2d_pointwise_f32, one_pixel_f32_applies, pointwise_f32_applies};
+pub use conv::{
+    ConvGeometry, conv_2d_im2col_f32, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, im2col_f32_applies,
+    one_pixel_f32_applies, pointwise_f32_applies,
+};
 pub use conv_transpose::conv_transpose;
 pub use einsum::einsum;
 pub use gather::{gather, gather_elements, gather_nd};

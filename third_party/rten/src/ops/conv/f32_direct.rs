@@ -287,3 +287,107 @@ fn matvec_rows(kernel: &[f32], depth: usize, rows: [usize; 4], x: &[f32], bias: 
         None => y,
     }
 }
+
+/// A convolution's geometry, for [`conv_2d_im2col_f32`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvGeometry {
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    /// Top and left padding (bottom and right padding only add zeros, which the bounds give).
+    pub pad: [usize; 2],
+    pub out: [usize; 2],
+}
+
+/// Whether [`conv_2d_im2col_f32`] takes a convolution (one group, no dilation) of `in_c` ->
+/// `out_c` channels with `g`: a full tile of rows, a full strip of pixels in each output row
+/// (the last strip of a row overlaps the one before it) and one depth block.
+pub fn im2col_f32_applies(in_c: usize, out_c: usize, g: &ConvGeometry) -> bool {
+    let depth = in_c * g.kernel[0] * g.kernel[1];
+    (1..=MAX_IN_CHANNELS).contains(&depth) && out_c >= MR && g.out[1] >= NR && g.out[0] >= 1
+        && g.strides.iter().all(|&s| s >= 1)
+}
+
+/// A convolution (one group, no dilation) of `input` (`[batch, in_c, h, w]`) with `kernel`
+/// (`[out_c, in_c * kh * kw]`, row-major) as `g` says, plus `bias`, then `PRelu` if `slopes`
+/// is given: the networks' first layers (3 input channels, 3x3 or 5x5, stride 2). rten builds
+/// an im2col matrix for its GEMM; here each 12-pixel strip of an output row gathers its
+/// `in_c * kh * kw` input values into a small buffer (rten's im2col row order: channel, kernel
+/// row, kernel column; zeros outside the image) and the same tile loop as the 1x1 case runs on
+/// it. Same sums as rten's path, bit for bit.
+pub fn conv_2d_im2col_f32(
+    pool: &BufferPool,
+    input: &NdTensorView<f32, 4>,
+    kernel: &[f32],
+    out_c: usize,
+    g: &ConvGeometry,
+    bias: Option<&[f32]>,
+    slopes: Option<&[f32]>,
+) -> NdTensor<f32, 4> {
+    let [batch, in_c, h, w] = input.shape();
+    let depth = in_c * g.kernel[0] * g.kernel[1];
+    assert!(im2col_f32_applies(in_c, out_c, g));
+    assert_eq!(kernel.len(), out_c * depth);
+    assert!(bias.is_none_or(|b| b.len() == out_c) && slopes.is_none_or(|s| s.len() == out_c));
+    let [out_h, out_w] = g.out;
+    let pixels = out_h * out_w;
+    let input = input.to_contiguous_in(pool);
+    let mut output = NdTensor::<f32, 3>::uninit_in(pool, [batch, out_c, pixels]);
+    let epilogue = Epilogue {
+        bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
+        slopes: slopes.map_or(std::ptr::null(), |s| s.as_ptr()),
+    };
+    let panels = pack_kernel(kernel, out_c, depth);
+    let mut strip_buf = vec![0f32; depth * NR];
+    for n in 0..batch {
+        let x = input.slice([n]);
+        let x = x.data().unwrap();
+        let mut out = output.slice_mut([n]);
+        let out = out.data_mut().unwrap();
+        assert!(x.len() == in_c * h * w && out.len() == out_c * pixels);
+        for oy in 0..out_h {
+            for ox in (0..out_w).step_by(NR).map(|p| p.min(out_w - NR)) {
+                gather_strip(x, [in_c, h, w], g, [oy, ox], &mut strip_buf);
+                let p = oy * out_w + ox;
+                // Safety: ox + NR <= out_w, so the output rows' NR floats at p are inside
+                // `out` (asserted above); the rest as in `conv_2d_pointwise_f32`.
+                unsafe { strip(&strip_buf, &panels, depth, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
+            }
+        }
+    }
+    // Safety: the strips covered every pixel of every output channel of every image.
+    unsafe { output.assume_init() }.into_shape([batch, out_c, out_h, out_w])
+}
+
+/// The im2col values of output pixels `(oy, ox..ox + NR)` into `buf` (`[in_c * kh * kw][NR]`).
+fn gather_strip(x: &[f32], [in_c, h, w]: [usize; 3], g: &ConvGeometry, [oy, ox]: [usize; 2], buf: &mut [f32]) {
+    let [kh, kw] = g.kernel;
+    let [sy, sx] = g.strides;
+    let mut rows = buf.chunks_exact_mut(NR);
+    for c in 0..in_c {
+        for ky in 0..kh {
+            // The input row, or None in the padding.
+            let iy = (oy * sy + ky).checked_sub(g.pad[0]).filter(|&iy| iy < h);
+            for kx in 0..kw {
+                let dst = rows.next().unwrap();
+                let Some(iy) = iy else {
+                    dst.fill(0.);
+                    continue;
+                };
+                let row = &x[(c * h + iy) * w..][..w];
+                // Input column of the strip's first pixel, and of its last.
+                let first = (ox * sx + kx) as isize - g.pad[1] as isize;
+                let last = first + (sx * (NR - 1)) as isize;
+                if first >= 0 && (last as usize) < w {
+                    for (j, d) in dst.iter_mut().enumerate() {
+                        *d = row[first as usize + sx * j];
+                    }
+                } else {
+                    for (j, d) in dst.iter_mut().enumerate() {
+                        let ix = first + (sx * j) as isize;
+                        *d = if ix >= 0 && (ix as usize) < w { row[ix as usize] } else { 0. };
+                    }
+                }
+            }
+        }
+    }
+}
