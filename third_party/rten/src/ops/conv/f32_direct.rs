@@ -62,7 +62,6 @@ pub fn conv_2d_pointwise_f32(
         bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
         slopes: slopes.map_or(std::ptr::null(), |s| s.as_ptr()),
     };
-    let panels = pack_kernel(kernel, out_c, in_c);
     // One strip of the input, packed: `[in_c][NR]`.
     let mut strip_buf = vec![0f32; in_c * NR];
     for n in 0..batch {
@@ -76,28 +75,13 @@ pub fn conv_2d_pointwise_f32(
         for p in (0..pixels).step_by(NR).map(|p| p.min(last)) {
             pack_strip(&x[p..], pixels, in_c, &mut strip_buf);
             // Safety: p + NR <= pixels, so the output rows' NR floats at p are inside `out`
-            // (asserted above); `panels` and `strip_buf` hold what `strip` reads; `epilogue`'s
+            // (asserted above); `kernel` and `strip_buf` hold what `strip` reads; `epilogue`'s
             // arrays, when not null, hold out_c values (asserted above).
-            unsafe { strip(&strip_buf, &panels, in_c, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
+            unsafe { strip(&strip_buf, kernel, in_c, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
         }
     }
     // Safety: the strips covered every pixel of every output channel of every image.
     unsafe { output.assume_init() }.into_shape([batch, out_c, h, w])
-}
-
-/// The kernel's rows in tiles of `MR`: `[tiles][in_c][MR]` (the `MR` weights of one input
-/// channel adjacent); the last tile is the last `MR` rows (overlapping the one before it
-/// when `out_c` is not a multiple of `MR`).
-fn pack_kernel(kernel: &[f32], out_c: usize, in_c: usize) -> Vec<f32> {
-    let tiles = out_c.div_ceil(MR);
-    let mut packed = Vec::with_capacity(tiles * in_c * MR);
-    for t in 0..tiles {
-        let o0 = (t * MR).min(out_c - MR);
-        for k in 0..in_c {
-            packed.extend((0..MR).map(|i| kernel[(o0 + i) * in_c + k]));
-        }
-    }
-    packed
 }
 
 /// Copy `NR` pixels of each of `in_c` input rows (`x`, rows `stride` apart) into `buf`
@@ -131,22 +115,25 @@ fn mul_add(a: v128, b: v128, c: v128) -> v128 {
 }
 
 /// Every output channel of one strip of `NR` pixels (`b`: `[in_c][NR]`) into `out` (output
-/// row `o` at `out + o * stride`), with the kernel packed by [`pack_kernel`]. Not inlined: V8
-/// gives wasm 15 vector registers, and this loop alone keeps its 9 accumulators, 3 input
-/// vectors and a weight in them.
+/// row `o` at `out + o * stride`), with the kernel `a` (`[out_c][in_c]`) read in place. Not
+/// inlined: V8 gives wasm 15 vector registers, and this loop alone keeps its 9 accumulators,
+/// 3 input vectors and a weight in them.
 ///
 /// # Safety
 /// `out` must be valid for writing `out_c` rows of `NR` floats at stride `stride`;
 /// `epilogue`'s non-null pointers for reading `out_c` floats.
 #[inline(never)]
 unsafe fn strip(b: &[f32], a: &[f32], in_c: usize, out: *mut f32, stride: usize, out_c: usize, epilogue: &Epilogue) {
-    assert!(out_c >= MR && b.len() >= in_c * NR && a.len() >= out_c.div_ceil(MR) * in_c * MR);
-    for (t, a) in a.chunks_exact(in_c * MR).take(out_c.div_ceil(MR)).enumerate() {
-        let o0 = (t * MR).min(out_c - MR);
+    assert!(out_c >= MR && b.len() >= in_c * NR && a.len() >= out_c * in_c);
+    for o in (0..out_c).step_by(MR) {
+        // The last rows' tile overlaps the one before it when out_c is not a multiple of MR.
+        let o0 = o.min(out_c - MR);
         let mut acc = [[f32x4_splat(0.); 3]; MR];
-        let (mut ak, mut bk) = (a.as_ptr(), b.as_ptr());
+        let mut bk = b.as_ptr();
+        // Safety: rows o0..o0 + MR < out_c of `a` (asserted).
+        let mut ak = unsafe { [a.as_ptr().add(o0 * in_c), a.as_ptr().add((o0 + 1) * in_c), a.as_ptr().add((o0 + 2) * in_c)] };
         for _ in 0..in_c {
-            // Safety: in_c steps of MR weights and NR inputs, inside `a` and `b` (asserted).
+            // Safety: in_c steps of each weight row and of NR inputs, inside `a` and `b`.
             unsafe {
                 let b = [
                     v128_load(bk as *const v128),
@@ -154,12 +141,12 @@ unsafe fn strip(b: &[f32], a: &[f32], in_c: usize, out: *mut f32, stride: usize,
                     v128_load(bk.add(8) as *const v128),
                 ];
                 for (i, acc) in acc.iter_mut().enumerate() {
-                    let a = v128_load32_splat(ak.add(i) as *const u32);
+                    let a = v128_load32_splat(ak[i] as *const u32);
                     for j in 0..3 {
                         acc[j] = mul_add(a, b[j], acc[j]);
                     }
+                    ak[i] = ak[i].add(1);
                 }
-                ak = ak.add(MR);
                 bk = bk.add(NR);
             }
         }
@@ -336,7 +323,6 @@ pub fn conv_2d_im2col_f32(
         bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
         slopes: slopes.map_or(std::ptr::null(), |s| s.as_ptr()),
     };
-    let panels = pack_kernel(kernel, out_c, depth);
     let mut strip_buf = vec![0f32; depth * NR];
     for n in 0..batch {
         let x = input.slice([n]);
@@ -350,7 +336,7 @@ pub fn conv_2d_im2col_f32(
                 let p = oy * out_w + ox;
                 // Safety: ox + NR <= out_w, so the output rows' NR floats at p are inside
                 // `out` (asserted above); the rest as in `conv_2d_pointwise_f32`.
-                unsafe { strip(&strip_buf, &panels, depth, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
+                unsafe { strip(&strip_buf, kernel, depth, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
             }
         }
     }
@@ -391,3 +377,4 @@ fn gather_strip(x: &[f32], [in_c, h, w]: [usize; 3], g: &ConvGeometry, [oy, ox]:
         }
     }
 }
+
