@@ -111,6 +111,18 @@ fn depthwise_convolution_equals_its_definition() {
     common::depthwise::check_generic_shapes();
 }
 
+/// Frames are wiped 16 bytes per volatile store in wasm SIMD builds: every byte of an unaligned
+/// range, and nothing around it.
+#[wasm_bindgen_test]
+fn frames_are_wiped_to_the_last_byte() {
+    for (start, end) in [(3, 61), (0, 64), (16, 48), (5, 9), (1, 4097)] {
+        let mut v = vec![0xCD_u8; 4100];
+        faceproof::image::wipe_slice(&mut v[start..end]);
+        assert!(v[..start].iter().chain(&v[end..]).all(|&b| b == 0xCD), "{start}..{end}");
+        assert!(v[start..end].iter().all(|&b| b == 0), "{start}..{end}");
+    }
+}
+
 /// Frames are sampled in place with wasm SIMD: the same values as the scalar code's.
 #[wasm_bindgen_test]
 fn warp_of_a_frame_in_place_equals_the_float_image_warp() {
