@@ -103,6 +103,12 @@ fn direct_float_convolutions_equal_the_gemm() {
     common::f32_direct::check_im2col_against_gemm();
 }
 
+/// 2x2 max pooling in this build's wasm SIMD equals rten's generic pooling bit for bit.
+#[wasm_bindgen_test]
+fn max_pool_2x2_equals_the_generic_pooling() {
+    common::f32_direct::check_max_pool_against_generic();
+}
+
 /// The depthwise convolution of this build (wasm SIMD) equals its definition bit for bit, as
 /// the native one does (`tests/engine_patches.rs`).
 #[wasm_bindgen_test]

@@ -1,8 +1,9 @@
 //! The float convolutions that rten patch 9 takes off rten's GEMM (wasm SIMD builds only)
-//! against that GEMM path: bit for bit, in each browser build (`tests/web.rs`).
+//! against that GEMM path, and patch 10's 2x2 max pooling against rten's generic pooling: bit
+//! for bit, in each browser build (`tests/web.rs`).
 use rten::ops::{
     conv, conv_2d_im2col_f32, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, im2col_f32_applies, one_pixel_f32_applies,
-    pointwise_f32_applies, ConvGeometry, Padding,
+    max_pool, max_pool_2x2, pointwise_f32_applies, ConvGeometry, Padding, RoundMode,
 };
 use rten::BufferPool;
 use rten_tensor::prelude::*;
@@ -130,4 +131,47 @@ pub fn check_im2col_against_gemm() {
     let g = |out| ConvGeometry { kernel: [3, 3], strides: [1, 1], pad: [1, 1], out };
     assert!(!im2col_f32_applies(8, 8, &g([16, 11])));
     assert!(!im2col_f32_applies(29, 8, &g([16, 16])));
+}
+
+/// 2x2 max pooling with stride 2 (BlazeFace's and FaceMesh's sizes, odd sizes whose last row
+/// and column the floor mode drops, outputs rows that are not a multiple of 4, a batch of 2)
+/// against rten's generic pooling, with signed zeros and infinities among the values. NaN and
+/// signed zeros are checked on their own: the kernel folds as `f32::max` does (a NaN loses; of
+/// -0 and +0 the first in the window stays), in both builds, while rten's generic loop,
+/// vectorized by LLVM with relaxed SIMD, lets a NaN through and picks either zero.
+pub fn check_max_pool_against_generic() {
+    for (i, &(n, c, h, w)) in [(1, 28, 64, 64), (1, 16, 96, 96), (2, 3, 9, 13), (1, 128, 6, 8)].iter().enumerate() {
+        let mut x = values(n * c * h * w, 61 + i as u64);
+        for (j, v) in x.iter_mut().enumerate() {
+            *v = match j % 23 {
+                1 | 5 | 6 => -0.,
+                2 | 7 => 0.,
+                3 => f32::NEG_INFINITY,
+                4 => f32::INFINITY,
+                _ => *v,
+            };
+        }
+        let pool = BufferPool::new();
+        let input = Tensor::from_data(&[n, c, h, w], x);
+        let generic = max_pool(&pool, input.view(), &[2, 2], &[2, 2], Padding::zero::<2>(), RoundMode::Floor).unwrap();
+        let got = max_pool_2x2(&pool, &input.nd_view());
+        assert_eq!(got.shape(), [n, c, h / 2, w / 2]);
+        assert_eq!(generic.len(), got.len());
+        // Relaxed SIMD's max (LLVM's vectorization of the generic loop) may return either zero
+        // for -0 vs +0: equal as numbers there, bit for bit with plain SIMD.
+        let same = |a: &f32, b: &f32| if cfg!(target_feature = "relaxed-simd") { a == b } else { a.to_bits() == b.to_bits() };
+        let mismatch = generic.iter().zip(got.iter()).position(|(a, b)| !same(a, b));
+        assert!(mismatch.is_none(), "case {i}: output {mismatch:?}: {:?} vs {:?}", mismatch.map(|j| generic.to_vec()[j]), mismatch.map(|j| got.to_vec()[j]));
+    }
+    // NaN loses to any number, in any position of the window; a window of NaNs gives the fold's
+    // start, -inf (as rten's scalar fold does).
+    let nan = f32::NAN;
+    let rows = [nan, 1., -2., nan, nan, nan, nan, nan, 0.5, -1., nan, 7., nan, -3., nan, nan];
+    let input = Tensor::from_data(&[1, 1, 2, 8], rows.to_vec());
+    let got = max_pool_2x2(&BufferPool::new(), &input.nd_view()).to_vec();
+    assert_eq!(got, [1., 7., -3., f32::NEG_INFINITY]);
+    let zeros = [-0., 0., 0., -0., -0., -0., 0., 0., 0., 0., -0., -0., 0., -0., 0., -0.];
+    let input = Tensor::from_data(&[1, 1, 2, 8], zeros.to_vec());
+    let got = max_pool_2x2(&BufferPool::new(), &input.nd_view()).to_vec();
+    assert_eq!(got.iter().map(|z| z.is_sign_negative()).collect::<Vec<_>>(), [true, false, true, false]);
 }

@@ -165,7 +165,9 @@ pub use norm::{
     rms_normalization, softmax,
 };
 pub use pad::{PadMode, pad};
-pub use pooling::{average_pool, global_average_pool, max_pool};
+pub use pooling::{RoundMode, average_pool, global_average_pool, max_pool};
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use pooling::max_pool_2x2;
 pub use quantize::{dequantize_linear, dynamic_quantize_linear, quantize_linear};
 pub use scatter::{scatter_elements, scatter_nd};
 

@@ -667,6 +667,10 @@ impl Operator for MaxPool {
         ctx.outputs().check_unsupported(1, "Indices")?;
 
         let input = ctx.inputs().require_as(0)?;
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if let Some(output) = self.run_2x2(ctx.pool(), &input) {
+            return output.into_dyn().into_op_result();
+        }
         max_pool(
             ctx.pool(),
             input,
@@ -691,6 +695,27 @@ impl Operator for MaxPool {
     }
 }
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl MaxPool {
+    /// Run as [`max_pool_2x2`] if this is one it takes: a 4D float input, a 2x2 kernel with
+    /// stride 2 and no padding (an even size in ceil mode), output rows of at least 4.
+    fn run_2x2(&self, pool: &BufferPool, input: &TensorView<f32>) -> Option<NdTensor<f32, 4>> {
+        let no_padding = matches!(&self.padding, Padding::Fixed(p) if p.iter().all(|&p| p == 0));
+        if input.ndim() != 4 || self.kernel_size[..] != [2, 2] || self.strides[..] != [2, 2] || !no_padding {
+            return None;
+        }
+        let input: NdTensorView<f32, 4> = input.nd_view();
+        let [_, _, h, w] = input.shape();
+        if (self.ceil_mode && (h % 2 == 1 || w % 2 == 1)) || !max_pool_2x2::applies(h, w) {
+            return None;
+        }
+        Some(max_pool_2x2::max_pool_2x2(pool, &input))
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use max_pool_2x2::max_pool_2x2;
+
 impl_infer_shapes!(
     MaxPool,
     op,
@@ -702,6 +727,85 @@ impl_infer_shapes!(
         ceil_mode: op.ceil_mode,
     }
 );
+
+/// 2x2 max pooling with stride 2 and no padding in wasm SIMD (faceproof patch 10, PATCHES.md):
+/// BlazeFace's and FaceMesh's downsampling layers. rten's generic pooling folds one value at a
+/// time through `f32::max`, which wasm builds call as the `fmaxf` library function. Here four
+/// outputs at a time, folded in rten's order (`max(max(max(max(-inf, top left), top right),
+/// bottom left), bottom right)`) with `fmaxf`'s own definition per lane, so the values are
+/// the same bit for bit (NaN and signed zeros included).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod max_pool_2x2 {
+    use core::arch::wasm32::*;
+    use std::mem::MaybeUninit;
+
+    use rten_tensor::prelude::*;
+    use rten_tensor::{NdTensor, NdTensorView};
+
+    use crate::buffer_pool::BufferPool;
+
+    /// Whether [`max_pool_2x2`] takes an input of `h x w`: output rows of at least 4.
+    pub fn applies(h: usize, w: usize) -> bool {
+        h >= 2 && w / 2 >= 4
+    }
+
+    /// `fmaxf(a, b)` per lane: `b` if `a` is NaN or `a < b`, else `a`; times 1 (as compiler-builtins'
+    /// `fmax`, which quiets a NaN).
+    #[inline(always)]
+    fn fmax(a: v128, b: v128) -> v128 {
+        let take_b = v128_or(f32x4_ne(a, a), f32x4_lt(a, b));
+        f32x4_mul(v128_bitselect(b, a, take_b), f32x4_splat(1.))
+    }
+
+    pub fn max_pool_2x2(pool: &BufferPool, input: &NdTensorView<f32, 4>) -> NdTensor<f32, 4> {
+        let [batch, chans, h, w] = input.shape();
+        assert!(applies(h, w));
+        let (out_h, out_w) = (h / 2, w / 2);
+        let input = input.to_contiguous_in(pool);
+        let x = input.data();
+        let mut output = NdTensor::<f32, 4>::uninit_in(pool, [batch, chans, out_h, out_w]);
+        let out = output.data_mut().unwrap();
+        assert!(x.len() == batch * chans * h * w && out.len() == batch * chans * out_h * out_w);
+        let last = out_w - 4;
+        for plane in 0..batch * chans {
+            for oy in 0..out_h {
+                let top = &x[(plane * h + 2 * oy) * w..][..w];
+                let bottom = &x[(plane * h + 2 * oy + 1) * w..][..w];
+                let dst = &mut out[(plane * out_h + oy) * out_w..][..out_w];
+                let mut ox = 0;
+                loop {
+                    // Safety: 2 * ox + 8 <= 2 * out_w <= w values of each row, 4 outputs at
+                    // ox + 4 <= out_w.
+                    unsafe { pool4(top.as_ptr().add(2 * ox), bottom.as_ptr().add(2 * ox), dst.as_mut_ptr().add(ox)) };
+                    if ox == last {
+                        break;
+                    }
+                    // The last step overlaps the one before it (the same values again).
+                    ox = (ox + 4).min(last);
+                }
+            }
+        }
+        // Safety: every output row was written.
+        unsafe { output.assume_init() }
+    }
+
+    /// Four outputs from 8 values of a row pair.
+    ///
+    /// # Safety
+    /// `top` and `bottom` valid for reading 8 floats, `dst` for writing 4.
+    #[inline(always)]
+    unsafe fn pool4(top: *const f32, bottom: *const f32, dst: *mut MaybeUninit<f32>) {
+        unsafe {
+            let (t0, t1) = (v128_load(top as *const v128), v128_load(top.add(4) as *const v128));
+            let (b0, b1) = (v128_load(bottom as *const v128), v128_load(bottom.add(4) as *const v128));
+            let mut acc = fmax(f32x4_splat(f32::NEG_INFINITY), i32x4_shuffle::<0, 2, 4, 6>(t0, t1));
+            acc = fmax(acc, i32x4_shuffle::<1, 3, 5, 7>(t0, t1));
+            acc = fmax(acc, i32x4_shuffle::<0, 2, 4, 6>(b0, b1));
+            acc = fmax(acc, i32x4_shuffle::<1, 3, 5, 7>(b0, b1));
+            v128_store(dst as *mut v128, acc);
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
