@@ -11,6 +11,49 @@ use rten_tensor::Tensor;
 
 use super::int8::values;
 
+/// Equal bit for bit (and in number).
+fn same_bits(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// rten's PRelu after the GEMM (as `ConvPRelu` applies it): `[batch, out_c, pixels]` outputs,
+/// one slope per channel.
+fn prelu(y: &[f32], slopes: &[f32], pixels: usize) -> Vec<f32> {
+    y.iter().enumerate().map(|(j, &y)| if y < 0. { y * slopes[(j / pixels) % slopes.len()] } else { y }).collect()
+}
+
+/// A random convolution: input `[n, c, h, w]`, kernel `[out_c, c, kh, kw]` (flat and as a
+/// tensor), bias and PRelu slopes, from `seed`.
+struct Case {
+    input: Tensor<f32>,
+    kernel: Vec<f32>,
+    kernel_t: Tensor<f32>,
+    bias: Vec<f32>,
+    bias_t: Tensor<f32>,
+    slopes: Vec<f32>,
+}
+
+impl Case {
+    fn new([n, c, h, w]: [usize; 4], out_c: usize, [kh, kw]: [usize; 2], seed: u64) -> Case {
+        let kernel = values(out_c * c * kh * kw, seed + 1);
+        let bias = values(out_c, seed + 2);
+        Case {
+            input: Tensor::from_data(&[n, c, h, w], values(n * c * h * w, seed)),
+            kernel_t: Tensor::from_data(&[out_c, c, kh, kw], kernel.clone()),
+            kernel,
+            bias_t: Tensor::from_data(&[out_c], bias.clone()),
+            bias,
+            slopes: values(out_c, seed + 3).iter().map(|v| v.abs() * 0.5).collect(),
+        }
+    }
+
+    /// rten's GEMM path (`conv`), with or without the bias.
+    fn gemm(&self, pool: &BufferPool, padding: Padding, strides: [usize; 2], with_bias: bool) -> Tensor<f32> {
+        let bias = with_bias.then(|| self.bias_t.nd_view());
+        conv(pool, self.input.view(), self.kernel_t.view(), bias, padding, 1, &strides, &[1, 1]).unwrap()
+    }
+}
+
 /// The shapes the patch takes: channel counts that are and are not multiples of the 3-row
 /// tile (3, the smallest), pixel counts that are and are not multiples of the 12-pixel strip
 /// (12, the smallest), the most input channels it takes (256), a batch of 2.
@@ -19,30 +62,16 @@ pub fn check_pointwise_against_gemm() {
     for (i, &(n, c, out_c, h, w)) in cases.iter().enumerate() {
         assert!(pointwise_f32_applies(c, out_c, h * w), "case {i}");
         let pool = BufferPool::new();
-        let input = Tensor::from_data(&[n, c, h, w], values(n * c * h * w, 31 + i as u64));
-        let kernel = values(out_c * c, 32 + i as u64);
-        let bias = values(out_c, 33 + i as u64);
-        let slopes: Vec<f32> = values(out_c, 34 + i as u64).iter().map(|v| v.abs() * 0.5).collect();
-        let kernel_t = Tensor::from_data(&[out_c, c, 1, 1], kernel.clone());
-        let bias_t = Tensor::from_data(&[out_c], bias.clone());
-        let gemm = conv(&pool, input.view(), kernel_t.view(), Some(bias_t.nd_view()), Padding::zero::<2>(), 1, &[1, 1], &[1, 1])
-            .unwrap();
-        let got = conv_2d_pointwise_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), None);
+        let t = Case::new([n, c, h, w], out_c, [1, 1], 31 + 4 * i as u64);
+        let x = t.input.nd_view();
+        let gemm = t.gemm(&pool, Padding::zero::<2>(), [1, 1], true).to_vec();
+        let got = conv_2d_pointwise_f32(&pool, &x, &t.kernel, out_c, Some(&t.bias), None);
         assert_eq!(got.shape(), [n, out_c, h, w]);
-        let same_bits = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-        assert!(same_bits(&got.to_vec(), &gemm.to_vec()), "case {i}");
-        // PRelu as rten's ConvPRelu applies it after the GEMM.
-        let pixels = h * w;
-        let prelu: Vec<f32> = gemm
-            .to_vec()
-            .iter()
-            .enumerate()
-            .map(|(j, &y)| if y < 0. { y * slopes[(j / pixels) % out_c] } else { y })
-            .collect();
-        let fused = conv_2d_pointwise_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), Some(&slopes));
-        assert!(same_bits(&fused.to_vec(), &prelu), "case {i} + PRelu");
-        let no_bias = conv(&pool, input.view(), kernel_t.view(), None, Padding::zero::<2>(), 1, &[1, 1], &[1, 1]).unwrap();
-        let got = conv_2d_pointwise_f32(&pool, &input.nd_view(), &kernel, out_c, None, None);
+        assert!(same_bits(&got.to_vec(), &gemm), "case {i}");
+        let fused = conv_2d_pointwise_f32(&pool, &x, &t.kernel, out_c, Some(&t.bias), Some(&t.slopes));
+        assert!(same_bits(&fused.to_vec(), &prelu(&gemm, &t.slopes, h * w)), "case {i} + PRelu");
+        let no_bias = t.gemm(&pool, Padding::zero::<2>(), [1, 1], false);
+        let got = conv_2d_pointwise_f32(&pool, &x, &t.kernel, out_c, None, None);
         assert!(same_bits(&got.to_vec(), &no_bias.to_vec()), "case {i} without bias");
     }
     // Outside: fewer than 3 output channels or 12 pixels, more than 256 input channels (rten-gemm
@@ -61,24 +90,16 @@ pub fn check_one_pixel_against_gemm() {
     for (i, &(n, c, out_c, kh, kw)) in cases.iter().enumerate() {
         assert!(one_pixel_f32_applies([kh, kw], [kh, kw], out_c, c), "case {i}");
         let pool = BufferPool::new();
-        let input = Tensor::from_data(&[n, c, kh, kw], values(n * c * kh * kw, 41 + i as u64));
-        let kernel = values(out_c * c * kh * kw, 42 + i as u64);
-        let bias = values(out_c, 43 + i as u64);
-        let slopes: Vec<f32> = values(out_c, 44 + i as u64).iter().map(|v| v.abs() * 0.5).collect();
-        let kernel_t = Tensor::from_data(&[out_c, c, kh, kw], kernel.clone());
-        let bias_t = Tensor::from_data(&[out_c], bias.clone());
-        let same_bits = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-        let gemm = conv(&pool, input.view(), kernel_t.view(), Some(bias_t.nd_view()), Padding::zero::<2>(), 1, &[1, 1], &[1, 1])
-            .unwrap();
-        let got = conv_2d_one_pixel_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), None);
+        let t = Case::new([n, c, kh, kw], out_c, [kh, kw], 41 + 4 * i as u64);
+        let x = t.input.nd_view();
+        let gemm = t.gemm(&pool, Padding::zero::<2>(), [1, 1], true).to_vec();
+        let got = conv_2d_one_pixel_f32(&pool, &x, &t.kernel, out_c, Some(&t.bias), None);
         assert_eq!(got.shape(), [n, out_c, 1, 1]);
-        assert!(same_bits(&got.to_vec(), &gemm.to_vec()), "case {i}");
-        let prelu: Vec<f32> =
-            gemm.to_vec().iter().enumerate().map(|(j, &y)| if y < 0. { y * slopes[j % out_c] } else { y }).collect();
-        let fused = conv_2d_one_pixel_f32(&pool, &input.nd_view(), &kernel, out_c, Some(&bias), Some(&slopes));
-        assert!(same_bits(&fused.to_vec(), &prelu), "case {i} + PRelu");
-        let no_bias = conv(&pool, input.view(), kernel_t.view(), None, Padding::zero::<2>(), 1, &[1, 1], &[1, 1]).unwrap();
-        let got = conv_2d_one_pixel_f32(&pool, &input.nd_view(), &kernel, out_c, None, None);
+        assert!(same_bits(&got.to_vec(), &gemm), "case {i}");
+        let fused = conv_2d_one_pixel_f32(&pool, &x, &t.kernel, out_c, Some(&t.bias), Some(&t.slopes));
+        assert!(same_bits(&fused.to_vec(), &prelu(&gemm, &t.slopes, 1)), "case {i} + PRelu");
+        let no_bias = t.gemm(&pool, Padding::zero::<2>(), [1, 1], false);
+        let got = conv_2d_one_pixel_f32(&pool, &x, &t.kernel, out_c, None, None);
         assert!(same_bits(&got.to_vec(), &no_bias.to_vec()), "case {i} without bias");
     }
     // A kernel that does not cover the input: more than one output pixel.
@@ -103,29 +124,16 @@ pub fn check_im2col_against_gemm() {
         let g = ConvGeometry { kernel: [kh, kw], strides: [sy, sx], pad: [pad[0], pad[1]], out };
         assert!(im2col_f32_applies(c, out_c, &g), "case {i}");
         let pool = BufferPool::new();
-        let input = Tensor::from_data(&[n, c, h, w], values(n * c * h * w, 51 + i as u64));
-        let kernel = values(out_c * c * kh * kw, 52 + i as u64);
-        let bias = values(out_c, 53 + i as u64);
-        let slopes: Vec<f32> = values(out_c, 54 + i as u64).iter().map(|v| v.abs() * 0.5).collect();
-        let kernel_t = Tensor::from_data(&[out_c, c, kh, kw], kernel.clone());
-        let bias_t = Tensor::from_data(&[out_c], bias.clone());
-        let padding = Padding::Fixed(pad.into());
-        let same_bits = |a: &[f32], b: &[f32]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-        let gemm = conv(&pool, input.view(), kernel_t.view(), Some(bias_t.nd_view()), padding.clone(), 1, &[sy, sx], &[1, 1])
-            .unwrap();
-        let got = conv_2d_im2col_f32(&pool, &input.nd_view(), &kernel, out_c, &g, Some(&bias), None);
+        let t = Case::new([n, c, h, w], out_c, [kh, kw], 51 + 4 * i as u64);
+        let x = t.input.nd_view();
+        let gemm = t.gemm(&pool, Padding::Fixed(pad.into()), [sy, sx], true);
+        let got = conv_2d_im2col_f32(&pool, &x, &t.kernel, out_c, &g, Some(&t.bias), None);
         assert_eq!(got.shape(), [n, out_c, out[0], out[1]]);
         assert_eq!(gemm.shape(), got.shape());
-        assert!(same_bits(&got.to_vec(), &gemm.to_vec()), "case {i}");
-        let pixels = out[0] * out[1];
-        let prelu: Vec<f32> = gemm
-            .to_vec()
-            .iter()
-            .enumerate()
-            .map(|(j, &y)| if y < 0. { y * slopes[(j / pixels) % out_c] } else { y })
-            .collect();
-        let fused = conv_2d_im2col_f32(&pool, &input.nd_view(), &kernel, out_c, &g, Some(&bias), Some(&slopes));
-        assert!(same_bits(&fused.to_vec(), &prelu), "case {i} + PRelu");
+        let gemm = gemm.to_vec();
+        assert!(same_bits(&got.to_vec(), &gemm), "case {i}");
+        let fused = conv_2d_im2col_f32(&pool, &x, &t.kernel, out_c, &g, Some(&t.bias), Some(&t.slopes));
+        assert!(same_bits(&fused.to_vec(), &prelu(&gemm, &t.slopes, out[0] * out[1])), "case {i} + PRelu");
     }
     // Output rows narrower than a strip, or more than 256 multiply-adds per output: rten's path.
     let g = |out| ConvGeometry { kernel: [3, 3], strides: [1, 1], pad: [1, 1], out };

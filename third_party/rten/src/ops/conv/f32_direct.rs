@@ -1,19 +1,20 @@
-//! 1x1 float convolutions straight from the input, in WebAssembly SIMD (faceproof patch 9,
-//! PATCHES.md).
+//! Float convolutions without rten's GEMM, in WebAssembly SIMD (faceproof patch 9, PATCHES.md).
 //!
-//! rten runs a 1x1 convolution as a GEMM: it packs the kernel (A) and the input (B) into
-//! panels on every run, calls its 3x12 tile kernel once per tile (a `dyn` call, set-up, a
-//! final store), then adds the bias in a second pass and the fused PRelu in a third. With the
-//! few input channels of the detector and FaceMesh (16 to 128) every tile has little work, so
-//! those overheads were a third of the GEMMs' time in the browser. Here the same 3x12 tile reads
-//! the input rows in place (one image row of pixels per channel: a 1x1 convolution's B matrix
-//! is already laid out by columns), the kernel rows in place, walks every output channel of a
-//! 12-pixel strip in one call, and adds bias and PRelu before its one store.
+//! rten runs every non-depthwise convolution as a GEMM: it packs the kernel (A) and the input
+//! or its im2col matrix (B) into panels on every run, calls its 3x12 tile kernel once per tile
+//! (a `dyn` call, set-up, a final store), then adds the bias in a second pass and the fused
+//! PRelu in a third. With the few input channels of the detector and FaceMesh (16 to 128) every
+//! tile has little work, so those overheads were a third of the GEMMs' time in the browser.
+//! Here the same 3x12 tile runs on a strip of 12 output pixels whose inputs are copied into a
+//! small buffer (`[depth][12]`: rows of a 1x1 convolution's input, or gathered im2col values),
+//! reads the kernel rows in place, walks every output channel of the strip in one call, and
+//! adds bias and PRelu before its one store. A convolution to a single output pixel is a
+//! matrix-vector product instead ([`conv_2d_one_pixel_f32`]).
 //!
-//! Each output is summed exactly as rten-gemm does it for kernels of up to
-//! [`MAX_IN_CHANNELS`] input channels (one depth block): from zero, input channels in order,
-//! one multiply-add each (`f32x4.relaxed_madd` in relaxed-SIMD builds, multiply then add in
-//! plain ones, as rten-gemm's wasm kernel), then `+ bias`, then PRelu. The outputs are
+//! Each output is summed exactly as rten-gemm does it: from zero, inputs in order, one
+//! multiply-add each (`f32x4.relaxed_madd` in relaxed-SIMD builds, multiply then add in plain
+//! ones, as rten-gemm's wasm kernel), then `+ bias` after the first depth block of
+//! [`MAX_IN_CHANNELS`] (the strips take one block only), then PRelu. The outputs are
 //! bit-identical to rten's path, which the tests check in both browser builds.
 
 use std::arch::wasm32::*;
@@ -51,10 +52,36 @@ pub fn conv_2d_pointwise_f32(
     bias: Option<&[f32]>,
     slopes: Option<&[f32]>,
 ) -> NdTensor<f32, 4> {
-    let [batch, in_c, h, w] = input.shape();
+    let [_, in_c, h, w] = input.shape();
     let pixels = h * w;
     assert!(pointwise_f32_applies(in_c, out_c, pixels));
-    assert_eq!(kernel.len(), out_c * in_c);
+    // Strips at 0, 12, 24, ..., the last one ending at the last pixel.
+    let starts = (0..pixels).step_by(NR).map(|p| p.min(pixels - NR));
+    let fill = |x: &[f32], p: usize, buf: &mut [f32]| pack_strip(&x[p..], pixels, in_c, buf);
+    conv_by_strips(pool, input, kernel, out_c, in_c, [h, w], bias, slopes, starts, fill)
+}
+
+/// Run `kernel` (`[out_c][depth]`) over strips of `NR` output pixels of each image of `input`:
+/// `fill(image, p, buf)` writes the `[depth][NR]` inputs of the strip starting at output pixel
+/// `p` (each `p` of `starts`, which must cover every output pixel of an `out_hw` image, with
+/// `p + NR` at most its pixel count), then [`strip`] computes it with `bias` and `slopes`.
+#[allow(clippy::too_many_arguments)]
+fn conv_by_strips(
+    pool: &BufferPool,
+    input: &NdTensorView<f32, 4>,
+    kernel: &[f32],
+    out_c: usize,
+    depth: usize,
+    [out_h, out_w]: [usize; 2],
+    bias: Option<&[f32]>,
+    slopes: Option<&[f32]>,
+    starts: impl Iterator<Item = usize> + Clone,
+    fill: impl Fn(&[f32], usize, &mut [f32]),
+) -> NdTensor<f32, 4> {
+    let [batch, in_c, h, w] = input.shape();
+    let pixels = out_h * out_w;
+    assert!(depth >= 1 && out_c >= MR && pixels >= NR);
+    assert_eq!(kernel.len(), out_c * depth);
     assert!(bias.is_none_or(|b| b.len() == out_c) && slopes.is_none_or(|s| s.len() == out_c));
     let input = input.to_contiguous_in(pool);
     let mut output = NdTensor::<f32, 3>::uninit_in(pool, [batch, out_c, pixels]);
@@ -62,26 +89,24 @@ pub fn conv_2d_pointwise_f32(
         bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
         slopes: slopes.map_or(std::ptr::null(), |s| s.as_ptr()),
     };
-    // One strip of the input, packed: `[in_c][NR]`.
-    let mut strip_buf = vec![0f32; in_c * NR];
+    let mut strip_buf = vec![0f32; depth * NR];
     for n in 0..batch {
         let x = input.slice([n]);
         let x = x.data().unwrap();
         let mut out = output.slice_mut([n]);
         let out = out.data_mut().unwrap();
-        assert!(x.len() == in_c * pixels && out.len() == out_c * pixels);
-        // Strips at 0, 12, 24, ..., the last one ending at the last pixel.
-        let last = pixels - NR;
-        for p in (0..pixels).step_by(NR).map(|p| p.min(last)) {
-            pack_strip(&x[p..], pixels, in_c, &mut strip_buf);
+        assert!(x.len() == in_c * h * w && out.len() == out_c * pixels);
+        for p in starts.clone() {
+            assert!(p + NR <= pixels);
+            fill(x, p, &mut strip_buf);
             // Safety: p + NR <= pixels, so the output rows' NR floats at p are inside `out`
             // (asserted above); `kernel` and `strip_buf` hold what `strip` reads; `epilogue`'s
             // arrays, when not null, hold out_c values (asserted above).
-            unsafe { strip(&strip_buf, kernel, in_c, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
+            unsafe { strip(&strip_buf, kernel, depth, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
         }
     }
     // Safety: the strips covered every pixel of every output channel of every image.
-    unsafe { output.assume_init() }.into_shape([batch, out_c, h, w])
+    unsafe { output.assume_init() }.into_shape([batch, out_c, out_h, out_w])
 }
 
 /// Copy `NR` pixels of each of `in_c` input rows (`x`, rows `stride` apart) into `buf`
@@ -310,38 +335,13 @@ pub fn conv_2d_im2col_f32(
     bias: Option<&[f32]>,
     slopes: Option<&[f32]>,
 ) -> NdTensor<f32, 4> {
-    let [batch, in_c, h, w] = input.shape();
-    let depth = in_c * g.kernel[0] * g.kernel[1];
+    let [_, in_c, h, w] = input.shape();
     assert!(im2col_f32_applies(in_c, out_c, g));
-    assert_eq!(kernel.len(), out_c * depth);
-    assert!(bias.is_none_or(|b| b.len() == out_c) && slopes.is_none_or(|s| s.len() == out_c));
     let [out_h, out_w] = g.out;
-    let pixels = out_h * out_w;
-    let input = input.to_contiguous_in(pool);
-    let mut output = NdTensor::<f32, 3>::uninit_in(pool, [batch, out_c, pixels]);
-    let epilogue = Epilogue {
-        bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
-        slopes: slopes.map_or(std::ptr::null(), |s| s.as_ptr()),
-    };
-    let mut strip_buf = vec![0f32; depth * NR];
-    for n in 0..batch {
-        let x = input.slice([n]);
-        let x = x.data().unwrap();
-        let mut out = output.slice_mut([n]);
-        let out = out.data_mut().unwrap();
-        assert!(x.len() == in_c * h * w && out.len() == out_c * pixels);
-        for oy in 0..out_h {
-            for ox in (0..out_w).step_by(NR).map(|p| p.min(out_w - NR)) {
-                gather_strip(x, [in_c, h, w], g, [oy, ox], &mut strip_buf);
-                let p = oy * out_w + ox;
-                // Safety: ox + NR <= out_w, so the output rows' NR floats at p are inside
-                // `out` (asserted above); the rest as in `conv_2d_pointwise_f32`.
-                unsafe { strip(&strip_buf, kernel, depth, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
-            }
-        }
-    }
-    // Safety: the strips covered every pixel of every output channel of every image.
-    unsafe { output.assume_init() }.into_shape([batch, out_c, out_h, out_w])
+    // Strips at 0, 12, ... of each output row, the last one ending at the row's end.
+    let starts = (0..out_h).flat_map(move |oy| (0..out_w).step_by(NR).map(move |ox| oy * out_w + ox.min(out_w - NR)));
+    let fill = |x: &[f32], p: usize, buf: &mut [f32]| gather_strip(x, [in_c, h, w], g, [p / out_w, p % out_w], buf);
+    conv_by_strips(pool, input, kernel, out_c, in_c * g.kernel[0] * g.kernel[1], g.out, bias, slopes, starts, fill)
 }
 
 /// The im2col values of output pixels `(oy, ox..ox + NR)` into `buf` (`[in_c * kh * kw][NR]`).
