@@ -56,9 +56,20 @@ impl Case {
 
 /// The shapes the patch takes: channel counts that are and are not multiples of the 3-row
 /// tile (3, the smallest), pixel counts that are and are not multiples of the 12-pixel strip
-/// (12, the smallest), the most input channels it takes (256), a batch of 2.
+/// (12, the smallest), one of rten-gemm's depth blocks (256) and more (MobileFaceNet's 512-channel
+/// projection; 300: a partial second block; 1024, the most it takes), a batch of 2.
 pub fn check_pointwise_against_gemm() {
-    let cases = [(2, 13, 10, 5, 7), (1, 16, 16, 96, 96), (1, 64, 128, 8, 8), (1, 1, 3, 3, 4), (1, 256, 28, 7, 7), (2, 88, 32, 16, 16)];
+    let cases = [
+        (2, 13, 10, 5, 7),
+        (1, 16, 16, 96, 96),
+        (1, 64, 128, 8, 8),
+        (1, 1, 3, 3, 4),
+        (1, 256, 28, 7, 7),
+        (2, 88, 32, 16, 16),
+        (1, 512, 128, 7, 7),
+        (2, 300, 5, 3, 5),
+        (1, 1024, 4, 2, 7),
+    ];
     for (i, &(n, c, out_c, h, w)) in cases.iter().enumerate() {
         assert!(pointwise_f32_applies(c, out_c, h * w), "case {i}");
         let pool = BufferPool::new();
@@ -74,11 +85,11 @@ pub fn check_pointwise_against_gemm() {
         let got = conv_2d_pointwise_f32(&pool, &x, &t.kernel, out_c, None, None);
         assert!(same_bits(&got.to_vec(), &no_bias.to_vec()), "case {i} without bias");
     }
-    // Outside: fewer than 3 output channels or 12 pixels, more than 256 input channels (rten-gemm
-    // then sums in depth blocks): rten's path runs.
+    // Outside: fewer than 3 output channels or 12 pixels, more than 1024 input channels: rten's
+    // path runs.
     assert!(!pointwise_f32_applies(16, 2, 64));
     assert!(!pointwise_f32_applies(16, 16, 9));
-    assert!(!pointwise_f32_applies(257, 16, 64));
+    assert!(!pointwise_f32_applies(1025, 16, 64));
 }
 
 /// Convolutions to one output pixel (the kernel covers the input): FaceMesh's last layer

@@ -14,7 +14,7 @@
 //! Each output is summed exactly as rten-gemm does it: from zero, inputs in order, one
 //! multiply-add each (`f32x4.relaxed_madd` in relaxed-SIMD builds, multiply then add in plain
 //! ones, as rten-gemm's wasm kernel), then `+ bias` after the first depth block of
-//! [`MAX_IN_CHANNELS`] (the strips take one block only), then PRelu. The outputs are
+//! [`DEPTH_BLOCK`] (later blocks summed from zero and added), then PRelu. The outputs are
 //! bit-identical to rten's path, which the tests check in both browser builds.
 
 use std::arch::wasm32::*;
@@ -29,15 +29,21 @@ const MR: usize = 3;
 /// Pixels per tile: three vectors of four.
 const NR: usize = 12;
 
-/// rten-gemm's f32 depth block (`depth_block_size`: 1024 bytes of f32): a kernel with more
-/// input channels sums in blocks there, so it keeps rten's path to keep its results.
-pub const MAX_IN_CHANNELS: usize = 256;
+/// rten-gemm's f32 depth block (`depth_block_size`: 1024 bytes of f32): a longer sum is
+/// computed there block by block, each from zero, the bias added to the first block's sum and
+/// each later block's sum added to the total; the strips and the matrix-vector product here
+/// do the same.
+pub const DEPTH_BLOCK: usize = 256;
+
+/// The deepest strip (`[depth][NR]` floats: 48 KiB, in L1 with the kernel rows' stream):
+/// MobileFaceNet's 512-channel projection is the deepest float 1x1 layer of our models.
+pub const MAX_STRIP_DEPTH: usize = 1024;
 
 /// Whether [`conv_2d_pointwise_f32`] takes a 1x1 convolution of `in_c` -> `out_c` channels over
 /// `pixels` pixels: a full tile in each direction (the last tile of each overlaps the one before
-/// it, recomputing the same values) and one depth block.
+/// it, recomputing the same values).
 pub fn pointwise_f32_applies(in_c: usize, out_c: usize, pixels: usize) -> bool {
-    (1..=MAX_IN_CHANNELS).contains(&in_c) && out_c >= MR && pixels >= NR
+    (1..=MAX_STRIP_DEPTH).contains(&in_c) && out_c >= MR && pixels >= NR
 }
 
 /// A 1x1 convolution (stride 1, no padding, one group) of `input` (`[batch, in_c, h, w]`) with
@@ -102,7 +108,14 @@ fn conv_by_strips(
             // Safety: p + NR <= pixels, so the output rows' NR floats at p are inside `out`
             // (asserted above); `kernel` and `strip_buf` hold what `strip` reads; `epilogue`'s
             // arrays, when not null, hold out_c values (asserted above).
-            unsafe { strip(&strip_buf, kernel, depth, out.as_mut_ptr().add(p) as *mut f32, pixels, out_c, &epilogue) };
+            unsafe {
+                let dst = out.as_mut_ptr().add(p) as *mut f32;
+                if depth <= DEPTH_BLOCK {
+                    strip::<false>(&strip_buf, kernel, depth, dst, pixels, out_c, &epilogue)
+                } else {
+                    strip::<true>(&strip_buf, kernel, depth, dst, pixels, out_c, &epilogue)
+                }
+            }
         }
     }
     // Safety: the strips covered every pixel of every output channel of every image.
@@ -142,56 +155,69 @@ fn mul_add(a: v128, b: v128, c: v128) -> v128 {
 /// Every output channel of one strip of `NR` pixels (`b`: `[in_c][NR]`) into `out` (output
 /// row `o` at `out + o * stride`), with the kernel `a` (`[out_c][in_c]`) read in place. Not
 /// inlined: V8 gives wasm 15 vector registers, and this loop alone keeps its 9 accumulators,
-/// 3 input vectors and a weight in them.
+/// 3 input vectors and a weight in them. `BLOCKS`: more than [`DEPTH_BLOCK`] input channels,
+/// summed in blocks as rten-gemm sums them (a later block's sum added to the output stored
+/// after the block before); a separate copy, as the extra branches slow the common case.
 ///
 /// # Safety
-/// `out` must be valid for writing `out_c` rows of `NR` floats at stride `stride`;
+/// `out` must be valid for reading and writing `out_c` rows of `NR` floats at stride `stride`;
 /// `epilogue`'s non-null pointers for reading `out_c` floats.
 #[inline(never)]
-unsafe fn strip(b: &[f32], a: &[f32], in_c: usize, out: *mut f32, stride: usize, out_c: usize, epilogue: &Epilogue) {
+unsafe fn strip<const BLOCKS: bool>(b: &[f32], a: &[f32], in_c: usize, out: *mut f32, stride: usize, out_c: usize, epilogue: &Epilogue) {
     assert!(out_c >= MR && b.len() >= in_c * NR && a.len() >= out_c * in_c);
+    assert!(BLOCKS || in_c <= DEPTH_BLOCK);
     for o in (0..out_c).step_by(MR) {
         // The last rows' tile overlaps the one before it when out_c is not a multiple of MR.
         let o0 = o.min(out_c - MR);
-        let mut acc = [[f32x4_splat(0.); 3]; MR];
-        let mut bk = b.as_ptr();
-        // Safety: rows o0..o0 + MR < out_c of `a` (asserted).
-        let mut ak = unsafe { [a.as_ptr().add(o0 * in_c), a.as_ptr().add((o0 + 1) * in_c), a.as_ptr().add((o0 + 2) * in_c)] };
-        for _ in 0..in_c {
-            // Safety: in_c steps of each weight row and of NR inputs, inside `a` and `b`.
-            unsafe {
-                let b = [
-                    v128_load(bk as *const v128),
-                    v128_load(bk.add(4) as *const v128),
-                    v128_load(bk.add(8) as *const v128),
-                ];
-                for (i, acc) in acc.iter_mut().enumerate() {
-                    let a = v128_load32_splat(ak[i] as *const u32);
-                    for j in 0..3 {
-                        acc[j] = mul_add(a, b[j], acc[j]);
+        for k0 in (0..in_c).step_by(if BLOCKS { DEPTH_BLOCK } else { usize::MAX }) {
+            let k1 = if BLOCKS { (k0 + DEPTH_BLOCK).min(in_c) } else { in_c };
+            let mut acc = [[f32x4_splat(0.); 3]; MR];
+            // Safety: k0 < in_c: inside `b`.
+            let mut bk = unsafe { b.as_ptr().add(k0 * NR) };
+            // Safety: rows o0..o0 + MR < out_c of `a` (asserted), from column k0 < in_c.
+            let mut ak = unsafe { [0, 1, 2].map(|i| a.as_ptr().add((o0 + i) * in_c + k0)) };
+            for _ in k0..k1 {
+                // Safety: k1 - k0 steps of each weight row and of NR inputs, inside `a` and `b`.
+                unsafe {
+                    let b = [
+                        v128_load(bk as *const v128),
+                        v128_load(bk.add(4) as *const v128),
+                        v128_load(bk.add(8) as *const v128),
+                    ];
+                    for (i, acc) in acc.iter_mut().enumerate() {
+                        let a = v128_load32_splat(ak[i] as *const u32);
+                        for j in 0..3 {
+                            acc[j] = mul_add(a, b[j], acc[j]);
+                        }
+                        ak[i] = ak[i].add(1);
                     }
-                    ak[i] = ak[i].add(1);
+                    bk = bk.add(NR);
                 }
-                bk = bk.add(NR);
             }
-        }
-        for (i, acc) in acc.iter().enumerate() {
-            let row = o0 + i;
-            // Safety: row < out_c: inside the epilogue's arrays and the output.
-            unsafe {
-                let bias = (!epilogue.bias.is_null()).then(|| f32x4_splat(*epilogue.bias.add(row)));
-                let slope = (!epilogue.slopes.is_null()).then(|| f32x4_splat(*epilogue.slopes.add(row)));
-                let dst = out.add(row * stride);
-                for (j, &v) in acc.iter().enumerate() {
-                    let mut y = v;
-                    if let Some(bias) = bias {
-                        y = f32x4_add(y, bias);
+            let (first, last) = (k0 == 0, k1 == in_c);
+            for (i, acc) in acc.iter().enumerate() {
+                let row = o0 + i;
+                // Safety: row < out_c: inside the epilogue's arrays and the output.
+                unsafe {
+                    let bias = (first && !epilogue.bias.is_null()).then(|| f32x4_splat(*epilogue.bias.add(row)));
+                    let slope = (last && !epilogue.slopes.is_null()).then(|| f32x4_splat(*epilogue.slopes.add(row)));
+                    let dst = out.add(row * stride);
+                    for (j, &v) in acc.iter().enumerate() {
+                        let dst = dst.add(4 * j) as *mut v128;
+                        let mut y = v;
+                        if let Some(bias) = bias {
+                            y = f32x4_add(y, bias);
+                        }
+                        if BLOCKS && !first {
+                            // This block's sum added to the blocks' before it, stored below.
+                            y = f32x4_add(v128_load(dst), y);
+                        }
+                        if let Some(slope) = slope {
+                            // `if y < 0 { y * slope } else { y }`, as rten's PRelu.
+                            y = v128_bitselect(f32x4_mul(y, slope), y, f32x4_lt(y, f32x4_splat(0.)));
+                        }
+                        v128_store(dst, y);
                     }
-                    if let Some(slope) = slope {
-                        // `if y < 0 { y * slope } else { y }`, as rten's PRelu.
-                        y = v128_bitselect(f32x4_mul(y, slope), y, f32x4_lt(y, f32x4_splat(0.)));
-                    }
-                    v128_store(dst.add(4 * j) as *mut v128, y);
                 }
             }
         }
@@ -209,7 +235,7 @@ pub fn one_pixel_f32_applies(kernel_hw: [usize; 2], input_hw: [usize; 2], out_c:
 /// The convolution of [`one_pixel_f32_applies`]: `input` `[batch, in_c, h, w]`, `kernel`
 /// `[out_c, in_c * h * w]` row-major, output `[batch, out_c, 1, 1]`, plus `bias`, then `PRelu`
 /// if `slopes` is given. Each output sums as rten-gemm does: from zero, in depth blocks of
-/// [`MAX_IN_CHANNELS`] (`(block 0 + bias) + block 1 + ...`).
+/// [`DEPTH_BLOCK`] (`(block 0 + bias) + block 1 + ...`).
 pub fn conv_2d_one_pixel_f32(
     pool: &BufferPool,
     input: &NdTensorView<f32, 4>,
@@ -255,8 +281,8 @@ fn matvec_rows(kernel: &[f32], depth: usize, rows: [usize; 4], x: &[f32], bias: 
     assert!(x.len() >= depth && rows.iter().all(|&r| (r + 1) * depth <= kernel.len()));
     let wr = rows.map(|r| &kernel[r * depth..(r + 1) * depth]);
     let mut y = f32x4_splat(0.);
-    for (block, k0) in (0..depth).step_by(MAX_IN_CHANNELS).enumerate() {
-        let k1 = (k0 + MAX_IN_CHANNELS).min(depth);
+    for (block, k0) in (0..depth).step_by(DEPTH_BLOCK).enumerate() {
+        let k1 = (k0 + DEPTH_BLOCK).min(depth);
         let mut acc = f32x4_splat(0.);
         let mut k = k0;
         while k + 4 <= k1 {
@@ -312,10 +338,11 @@ pub struct ConvGeometry {
 
 /// Whether [`conv_2d_im2col_f32`] takes a convolution (one group, no dilation) of `in_c` ->
 /// `out_c` channels with `g`: a full tile of rows, a full strip of pixels in each output row
-/// (the last strip of a row overlaps the one before it) and one depth block.
+/// (the last strip of a row overlaps the one before it) and one depth block (the first layers
+/// of our models are 27 and 75 deep; deeper ones gather more than they compute).
 pub fn im2col_f32_applies(in_c: usize, out_c: usize, g: &ConvGeometry) -> bool {
     let depth = in_c * g.kernel[0] * g.kernel[1];
-    (1..=MAX_IN_CHANNELS).contains(&depth) && out_c >= MR && g.out[1] >= NR && g.out[0] >= 1
+    (1..=DEPTH_BLOCK).contains(&depth) && out_c >= MR && g.out[1] >= NR && g.out[0] >= 1
         && g.strides.iter().all(|&s| s >= 1)
 }
 
