@@ -54,13 +54,19 @@ fn definition(c: &Case, input: &[f32], weights: &[f32], bias: &[f32]) -> (Vec<f3
     (out, [oh, ow])
 }
 
+/// `c` with a bias, and without one (the definition then starts each sum from 0).
 pub fn check(c: Case) {
+    check_bias(&c, true);
+    check_bias(&c, false);
+}
+
+fn check_bias(c: &Case, with_bias: bool) {
     let [h, w] = c.in_hw;
     let [kh, kw] = c.kernel;
     let input = values(c.batch * c.chans * h * w, (h * 31 + w) as u64);
     let weights = values(c.chans * kh * kw, 7 + kh as u64);
-    let bias = values(c.chans, 3);
-    let (expected, [oh, ow]) = definition(&c, &input, &weights, &bias);
+    let bias = if with_bias { values(c.chans, 3) } else { vec![0.; c.chans] };
+    let (expected, [oh, ow]) = definition(c, &input, &weights, &bias);
 
     let pool = BufferPool::new();
     let x = Tensor::from_data(&[c.batch, c.chans, h, w], input);
@@ -70,14 +76,14 @@ pub fn check(c: Case) {
         &pool,
         x.view(),
         k.view(),
-        Some(b.nd_view()),
+        with_bias.then(|| b.nd_view()),
         Padding::Fixed(c.pad.into()),
         c.chans,
         &[c.stride, c.stride],
         &[c.dilation, c.dilation],
     )
     .expect("conv");
-    let what = format!("{:?} k{:?} s{} d{} p{:?}", c.in_hw, c.kernel, c.stride, c.dilation, c.pad);
+    let what = format!("{:?} k{:?} s{} d{} p{:?} bias {with_bias}", c.in_hw, c.kernel, c.stride, c.dilation, c.pad);
     assert_eq!(out.shape(), &[c.batch, c.chans, oh, ow], "{what}");
     assert!(expected.iter().any(|v| *v != 0.0), "{what}");
     let out = out.to_vec();
@@ -87,7 +93,8 @@ pub fn check(c: Case) {
 }
 
 /// Every shape class the fast paths take: 3x3 and 5x5, stride 1 and 2, widths below, at and
-/// above a vector and not multiples of it, symmetric and asymmetric padding.
+/// above a vector and not multiples of it, symmetric and asymmetric padding, with and without
+/// a bias.
 pub fn check_fast_path_shapes() {
     for k in [3, 5] {
         for stride in [1, 2] {
@@ -102,6 +109,11 @@ pub fn check_fast_path_shapes() {
                 }
             }
         }
+    }
+    // more channels than one parallel task takes (the fast path reuses one padded copy across
+    // a task's channels: the padding must stay zero)
+    for (in_hw, stride) in [([14, 14], 1), ([28, 28], 2), ([7, 7], 1)] {
+        check(Case { batch: 1, chans: 37, in_hw, kernel: [3, 3], stride, dilation: 1, pad: [1; 4] });
     }
     // one output per channel: a kernel the size of the image (MobileFaceNet's 7x7 GDConv)
     for (in_hw, kernel) in [([7, 7], [7, 7]), ([6, 5], [6, 5]), ([3, 4], [2, 3])] {

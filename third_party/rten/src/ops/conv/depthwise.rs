@@ -100,6 +100,28 @@ trait DepthwiseConvKernel<X, W, Y> {
     ) -> bool {
         false
     }
+
+    /// Compute the channels `chans` of one image at once, if this kernel has a fast path for
+    /// the convolution's shape: `out` holds those channels' outputs (contiguous planes of
+    /// `out_h * out_w`), `image` every input channel (contiguous planes of `in_h * in_w`),
+    /// `kernel` every channel's taps (`[channels][k_h * k_w]`), `bias` one value per channel;
+    /// `epilogue` is applied to each channel once computed. Returns `false` (writing nothing)
+    /// otherwise, and the caller goes channel by channel.
+    ///
+    /// faceproof patch: see PATCHES.md.
+    #[allow(clippy::too_many_arguments)]
+    fn compute_block(
+        &self,
+        _params: &ChannelParams,
+        _out: &mut [MaybeUninit<Y>],
+        _image: &[X],
+        _chans: Range<usize>,
+        _kernel: &[W],
+        _bias: Option<&[Y]>,
+        _epilogue: Option<ChannelEpilogue<Y>>,
+    ) -> bool {
+        false
+    }
 }
 
 /// Shape of one channel of a depthwise convolution, for
@@ -163,14 +185,49 @@ fn fast_depthwise_f32(
     true
 }
 
-/// Depthwise convolution of one channel with a `K`x`K` kernel and stride `S`.
-///
-/// The channel is first copied into a zero-padded scratch image (for `S = 2`, each row
-/// is stored de-interleaved: even columns, then odd columns), so that every kernel tap
-/// reads a contiguous run of the scratch row and the loop over output columns has no
-/// bounds or padding tests: the compiler vectorizes it (SIMD over output columns). The
-/// taps are summed in the same order as [`GenericDepthwiseConvKernel`], so the results
-/// are the same.
+/// The zero-padded copy of one input channel that a `K`x`K` kernel with stride `S` reads:
+/// every kernel tap then reads a contiguous run of a scratch row, and the loop over output
+/// columns has no bounds or padding tests (for `S = 2`, each row is stored de-interleaved:
+/// even columns, then odd columns). `fill` writes the same positions for every channel of a
+/// layer, so the padding stays zero from one channel to the next.
+struct Scratch<const K: usize, const S: usize> {
+    data: Vec<f32>,
+    /// Row length (the input columns the outputs read, padding included).
+    sw: usize,
+    /// Even columns per de-interleaved row.
+    half: usize,
+}
+
+impl<const K: usize, const S: usize> Scratch<K, S> {
+    fn new(p: &ChannelParams) -> Self {
+        // The input rows and columns the outputs read, padding included.
+        let sh = (p.out_h - 1) * S + K;
+        let sw = (p.out_w - 1) * S + K;
+        Scratch { data: vec![0f32; sh * sw], sw, half: sw.div_ceil(S) }
+    }
+
+    /// Copy the channel `image_chan` in.
+    fn fill(&mut self, p: &ChannelParams, image_chan: &[f32]) {
+        let sw = self.sw;
+        for (y, row) in self.data.chunks_exact_mut(sw).enumerate() {
+            let Some(in_y) = y.checked_sub(p.pad[0]).filter(|&iy| iy < p.in_h) else {
+                continue;
+            };
+            // Input columns that land inside the scratch row (the rest stays zero padding).
+            let n = p.in_w.min(sw.saturating_sub(p.pad[1]));
+            let in_row = &image_chan[in_y * p.in_row_stride..][..n];
+            if S == 1 {
+                row[p.pad[1]..p.pad[1] + n].copy_from_slice(in_row);
+            } else {
+                deinterleave(in_row, p.pad[1], row, self.half);
+            }
+        }
+    }
+}
+
+/// Depthwise convolution of one channel with a `K`x`K` kernel and stride `S`, through a
+/// [`Scratch`] copy of the channel. The taps are summed in the same order as
+/// [`GenericDepthwiseConvKernel`], so the results are the same.
 fn depthwise_padded<const K: usize, const S: usize>(
     p: &ChannelParams,
     out_chan: &mut [MaybeUninit<f32>],
@@ -179,26 +236,9 @@ fn depthwise_padded<const K: usize, const S: usize>(
     bias: f32,
 ) {
     let (out_h, out_w) = (p.out_h, p.out_w);
-    // Scratch size: the input columns and rows the outputs read, padding included.
-    let sh = (out_h - 1) * S + K;
-    let sw = (out_w - 1) * S + K;
-    // De-interleaved row: `half` even columns, then the odd columns.
-    let half = sw.div_ceil(S);
-    let mut scratch = vec![0f32; sh * sw];
-    for y in 0..sh {
-        let Some(in_y) = y.checked_sub(p.pad[0]).filter(|&iy| iy < p.in_h) else {
-            continue;
-        };
-        // Input columns that land inside the scratch row (the rest stays zero padding).
-        let n = p.in_w.min(sw.saturating_sub(p.pad[1]));
-        let in_row = &image_chan[in_y * p.in_row_stride..][..n];
-        let row = &mut scratch[y * sw..][..sw];
-        if S == 1 {
-            row[p.pad[1]..p.pad[1] + n].copy_from_slice(in_row);
-        } else {
-            deinterleave(in_row, p.pad[1], row, half);
-        }
-    }
+    let mut scratch = Scratch::<K, S>::new(p);
+    scratch.fill(p, image_chan);
+    let Scratch { data: scratch, sw, half } = scratch;
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if out_w >= 4 {
@@ -227,6 +267,73 @@ fn depthwise_padded<const K: usize, const S: usize>(
             out.write(acc);
         }
     }
+}
+
+/// The channels `chans` of a layer whose shape [`depthwise_block`] takes (3x3 or 5x5, stride 1
+/// or 2, output rows of 4 or more, contiguous rows), all through one [`Scratch`]: per channel,
+/// the copy of its input, its rows in wasm SIMD and its epilogue, without the per-channel
+/// views, allocation and zeroing of the channel-by-channel path (MobileFaceNet's 7x7 and 14x14
+/// channels spent as long there as in their arithmetic). `false` for other shapes.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(clippy::too_many_arguments)]
+fn fast_depthwise_block_f32(
+    p: &ChannelParams,
+    out: &mut [MaybeUninit<f32>],
+    image: &[f32],
+    chans: Range<usize>,
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    epilogue: Option<ChannelEpilogue<f32>>,
+) -> bool {
+    if p.dilations != [1, 1] || p.kernel[0] != p.kernel[1] {
+        return false;
+    }
+    match (p.kernel[0], p.strides) {
+        (3, [1, 1]) => depthwise_block::<3, 1>(p, out, image, chans, kernel, bias, epilogue),
+        (3, [2, 2]) => depthwise_block::<3, 2>(p, out, image, chans, kernel, bias, epilogue),
+        (5, [1, 1]) => depthwise_block::<5, 1>(p, out, image, chans, kernel, bias, epilogue),
+        (5, [2, 2]) => depthwise_block::<5, 2>(p, out, image, chans, kernel, bias, epilogue),
+        _ => false,
+    }
+}
+
+/// [`fast_depthwise_block_f32`] for one kernel size and stride.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_block<const K: usize, const S: usize>(
+    p: &ChannelParams,
+    out: &mut [MaybeUninit<f32>],
+    image: &[f32],
+    chans: Range<usize>,
+    kernel: &[f32],
+    bias: Option<&[f32]>,
+    epilogue: Option<ChannelEpilogue<f32>>,
+) -> bool {
+    let (in_plane, out_plane, taps) = (p.in_h * p.in_w, p.out_h * p.out_w, K * K);
+    if p.out_w < 4
+        || p.out_h == 0
+        || p.in_row_stride != p.in_w
+        || p.out_row_stride != p.out_w
+        || image.len() < chans.end * in_plane
+        || out.len() != chans.len() * out_plane
+        || kernel.len() < chans.end * taps
+        || bias.is_some_and(|b| b.len() < chans.end)
+    {
+        return false;
+    }
+    let mut scratch = Scratch::<K, S>::new(p);
+    let mut weights = [0f32; 25];
+    for (c, out_chan) in chans.zip(out.chunks_exact_mut(out_plane)) {
+        scratch.fill(p, &image[c * in_plane..][..in_plane]);
+        weights[..taps].copy_from_slice(&kernel[c * taps..][..taps]);
+        let bias = bias.map_or(0., |b| b[c]);
+        simd::depthwise_rows::<K, S>(&scratch.data, scratch.sw, scratch.half, out_chan, p.out_w, p.out_h, p.out_w, &weights, bias);
+        if let Some(epilogue) = epilogue {
+            // Safety: depthwise_rows wrote every output of the channel.
+            epilogue(c, unsafe { out_chan.assume_init() });
+        }
+    }
+    true
 }
 
 /// Store input row `in_row` at column `pad` of a stride-2 scratch row, de-interleaved: the
@@ -339,6 +446,20 @@ impl DepthwiseConvKernel<f32, f32, f32> for GenericDepthwiseConvKernel {
         out_init: f32,
     ) -> bool {
         fast_depthwise_f32(params, out_chan, image_chan, kernel_chan, out_init)
+    }
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn compute_block(
+        &self,
+        params: &ChannelParams,
+        out: &mut [MaybeUninit<f32>],
+        image: &[f32],
+        chans: Range<usize>,
+        kernel: &[f32],
+        bias: Option<&[f32]>,
+        epilogue: Option<ChannelEpilogue<f32>>,
+    ) -> bool {
+        fast_depthwise_block_f32(params, out, image, chans, kernel, bias, epilogue)
     }
 
     fn compute_row(
@@ -498,6 +619,33 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
             in_row_len: input.size(2),
             col_range_for_kernel_x,
         };
+
+        // faceproof patch: the whole block at once where the kernel has a fast path for it.
+        if input_zero.is_none() && kernel_zero.is_none() {
+            let block_params = ChannelParams {
+                in_h,
+                in_w: input.size(2),
+                in_row_stride: input.stride(1),
+                out_h,
+                out_w: output.size(2),
+                out_row_stride: output.stride(1),
+                kernel: [k_h, kernel.size(3)],
+                strides,
+                dilations,
+                pad: [pad_top, padding[1]],
+            };
+            let bias_data = match bias.as_ref().map(|b| b.data()) {
+                Some(None) => None,
+                b => Some(b.flatten()),
+            };
+            if let (Some(image), Some(weights), Some(bias_data)) = (input.data(), kernel.data(), bias_data) {
+                if let Some(out) = output.data_mut() {
+                    if self.kernel.compute_block(&block_params, out, image, chan_range.clone(), weights, bias_data, epilogue) {
+                        return;
+                    }
+                }
+            }
+        }
 
         let input_zero = input_zero.unwrap_or_default();
         for c in chan_range.clone() {
