@@ -69,6 +69,7 @@ try {
     await cdp.send('Profiler.start');
     await page.evaluate(() => window.__profileRuns(50));
     const { profile } = await cdp.send('Profiler.stop');
+    if (process.env.PROFILE_JSON) fs.writeFileSync(process.env.PROFILE_JSON, JSON.stringify(profile));
     const rows = selfTimes(profile);
     const total = rows.filter(([n]) => n !== '(program)').reduce((s, [, ms]) => s + ms, 0);
     console.log(`self time over 50 template() calls: ${total.toFixed(0)} ms sampled`);
