@@ -3,13 +3,16 @@
 // build (`scripts/build-pkg.sh` makes it, in pkg/threads/).
 // Runs bench/index.html in headless Chromium R times (fresh profile each: empty cache), prints
 // per-stage median/p95 for faceproof and onnxruntime-web, cold start, download sizes and wasm
-// memory; writes bench/results/latest.json and bench/results/stages.svg.
+// memory, and the machine's wasm SIMD peak before each run (bench/simd-peak.mjs: a shared VM
+// slowed by its neighbours shows there); writes bench/results/latest.json and
+// bench/results/stages.svg.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve, CHROMIUM_FLAGS } from '../scripts/static-server.mjs';
+import { simdPeak } from './simd-peak.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
@@ -37,6 +40,10 @@ const url = `http://127.0.0.1:${server.address().port}/bench/index.html?runs=${R
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_FLAGS, ...(process.env.CHROMIUM_EXTRA_FLAGS || '').split(' ').filter(Boolean)] }); // e.g. --js-flags=--no-liftoff to diagnose
 const results = [];
 const threaded = [];
+// The machine's own speed before each run: V8's f32x4.relaxed_madd peak (bench/simd-peak.mjs),
+// so that a run on a VM slowed by its neighbours says so.
+const peaks = [];
+const measurePeak = async () => peaks.push((await simdPeak(browser, { tiles: false }))['peak f32x4.relaxed_madd']);
 async function runPage(pageUrl) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -49,14 +56,16 @@ async function runPage(pageUrl) {
 }
 try {
   for (let i = 0; i < REPEAT; i++) {
+    await measurePeak();
     const r = await runPage(url);
     results.push(r);
-    process.stderr.write(`run ${i + 1}/${REPEAT}: total median ${r.faceproof.stages.total.median.toFixed(1)} ms\n`);
+    process.stderr.write(`run ${i + 1}/${REPEAT}: total median ${r.faceproof.stages.total.median.toFixed(1)} ms (machine: ${peaks.at(-1)} GMAC/s peak)\n`);
   }
   for (let i = 0; THREADS > 1 && i < REPEAT; i++) {
+    await measurePeak();
     const r = await runPage(`${url}&threads=${THREADS}`);
     threaded.push(r);
-    process.stderr.write(`run ${i + 1}/${REPEAT}, ${THREADS} threads: total median ${r.faceproof.stages.total.median.toFixed(1)} ms\n`);
+    process.stderr.write(`run ${i + 1}/${REPEAT}, ${THREADS} threads: total median ${r.faceproof.stages.total.median.toFixed(1)} ms (machine: ${peaks.at(-1)} GMAC/s peak)\n`);
   }
 } finally {
   await browser.close();
@@ -77,6 +86,7 @@ const summary = {
   framesPerRun: RUNS,
   simd: results[0].faceproof.simd,
   repeats: REPEAT,
+  machineSimdPeakGmacs: spread((v) => v, peaks),
   faceproof: Object.fromEntries(stages.map((s) => [s, { median: spread((r) => r.faceproof.stages[s].median), p95: spread((r) => r.faceproof.stages[s].p95) }])),
   onnxruntimeWeb: Object.fromEntries(Object.entries(ortModels).map(([s, m]) => [s, { median: spread((r) => r.onnxruntime.models[m].median), p95: spread((r) => r.onnxruntime.models[m].p95) }])),
   ratio: Object.fromEntries(Object.keys(results[0].ratio).map((k) => [k, spread((r) => r.ratio[k])])),
@@ -134,6 +144,7 @@ console.log(`live preview frame (analyze, no embedding): median ${f(summary.prev
 console.log(`live preview frame with tracking (detector 1 frame in 4): median ${f(summary.previewTrackedFrameMs.median.mean)} ms [${f(summary.previewTrackedFrameMs.median.min)}-${f(summary.previewTrackedFrameMs.median.max)}], p95 ${f(summary.previewTrackedFrameMs.p95.mean)} ms`);
 console.log(`protection crypto (no inference): enroll ${f(summary.crypto.enrollMs.mean)} ms [${f(summary.crypto.enrollMs.min)}-${f(summary.crypto.enrollMs.max)}], prove (open the key + sign) ${f(summary.crypto.proveMs.mean)} ms [${f(summary.crypto.proveMs.min)}-${f(summary.crypto.proveMs.max)}]; reference ${summary.crypto.referenceBytes} B`);
 console.log(`wasm memory after the runs: ${(summary.wasmMemoryBytes.mean / 1048576).toFixed(1)} MiB`);
+console.log(`this machine before each run: V8's wasm f32x4.relaxed_madd peak ${f(summary.machineSimdPeakGmacs.mean)} GMAC/s [${f(summary.machineSimdPeakGmacs.min)}-${f(summary.machineSimdPeakGmacs.max)}] (bench/simd-peak.mjs; lower when the VM's neighbours are busy)`);
 console.log('wrote bench/results/latest.json and bench/results/stages.svg');
 
 function chart(s) {

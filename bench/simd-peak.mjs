@@ -5,9 +5,11 @@
 // - GEMM tiles: C[MR x NR] += A[MR x K] B[K x NR] on panels that stay in L1 (K = 128), one
 //   v128.load32_splat per A value, as rten-gemm's kernel does. A tile fast in isolation keeps its
 //   accumulators, B vectors and splats within V8's 15 vector registers (x86-64).
-// Prints GMAC/s (best of 5 timed runs after a warm-up).
+// Prints GMAC/s (best of 5 timed runs after a warm-up). `bench/run.mjs` imports `simdPeak` to
+// record the machine's speed next to each run (a shared VM's neighbours slow it down).
 import binaryen from 'binaryen';
 import { chromium } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import { CHROMIUM_FLAGS } from '../scripts/static-server.mjs';
 
 const N = 12;
@@ -63,30 +65,41 @@ mod.setFeatures(binaryen.Features.All);
 if (!mod.validate()) throw new Error('invalid module');
 const bytes = [...mod.emitBinary()];
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
-try {
-  const page = await browser.newPage();
-  const r = await page.evaluate(async ({ bytes, K }) => {
-    const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes));
-    const best = (f) => { const t = []; for (let i = 0; i < 5; i++) { const a = performance.now(); f(); t.push(performance.now() - a); } return Math.min(...t); };
-    const out = {};
-    for (const [name, macs] of [['fma', 4], ['dot', 16]]) {
-      const f = instance.exports[name];
-      f(1e6);
-      const n = 2e7;
-      out[`peak ${name === 'fma' ? 'f32x4.relaxed_madd' : 'i32x4.relaxed_dot_i8x16_i7x16_add_s'}`] = (n * 12 * macs / best(() => f(n)) / 1e6).toFixed(1);
-    }
-    for (const [name, f] of Object.entries(instance.exports)) {
-      const m = name.match(/^t(\d+)x(\d+)$/);
-      if (!m) continue;
-      const macs = Number(m[1]) * Number(m[2]) * K;
-      const tiles = Math.round(1e9 / macs);
-      f(100, 0, 32768, 65536);
-      out[`f32 tile ${m[1]}x${m[2]}`] = (tiles * macs / best(() => f(tiles, 0, 32768, 65536)) / 1e6).toFixed(1);
-    }
-    return out;
-  }, { bytes, K });
-  for (const [k, v] of Object.entries(r)) console.log(`${k.padEnd(44)} ${v.padStart(6)} GMAC/s`);
-} finally {
-  await browser.close();
+/** GMAC/s of the peak loops and the GEMM tiles (only the f32 peak with `{ tiles: false }`), in a new page of `browser`. */
+export async function simdPeak(browser, { tiles = true } = {}) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    return await page.evaluate(async ({ bytes, K, tiles }) => {
+      const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes));
+      const best = (f) => { const t = []; for (let i = 0; i < 5; i++) { const a = performance.now(); f(); t.push(performance.now() - a); } return Math.min(...t); };
+      const out = {};
+      for (const [name, macs] of tiles ? [['fma', 4], ['dot', 16]] : [['fma', 4]]) {
+        const f = instance.exports[name];
+        f(1e6);
+        const n = 2e7;
+        out[`peak ${name === 'fma' ? 'f32x4.relaxed_madd' : 'i32x4.relaxed_dot_i8x16_i7x16_add_s'}`] = Number((n * 12 * macs / best(() => f(n)) / 1e6).toFixed(1));
+      }
+      for (const [name, f] of Object.entries(tiles ? instance.exports : {})) {
+        const m = name.match(/^t(\d+)x(\d+)$/);
+        if (!m) continue;
+        const macs = Number(m[1]) * Number(m[2]) * K;
+        const n = Math.round(1e9 / macs);
+        f(100, 0, 32768, 65536);
+        out[`f32 tile ${m[1]}x${m[2]}`] = Number((n * macs / best(() => f(n, 0, 32768, 65536)) / 1e6).toFixed(1));
+      }
+      return out;
+    }, { bytes, K, tiles });
+  } finally {
+    await context.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  try {
+    for (const [k, v] of Object.entries(await simdPeak(browser))) console.log(`${k.padEnd(44)} ${v.toFixed(1).padStart(6)} GMAC/s`);
+  } finally {
+    await browser.close();
+  }
 }
