@@ -463,8 +463,9 @@ impl Conv {
 impl Conv {
     /// Run without rten's GEMM (`f32_direct.rs`) if this is a convolution that path takes
     /// (4D input and kernel, one group, no dilation, a contiguous kernel): a 1x1 one (stride 1,
-    /// no padding, at most 1024 input channels), one whose kernel covers the input exactly (one output pixel), or another
-    /// one of at most 256 multiply-adds per output with output rows of at least 12 pixels.
+    /// no padding, at most 1024 input channels), one whose kernel covers the input exactly (one
+    /// output pixel), or another one of at most 256 multiply-adds per output with output rows
+    /// of at least 12 pixels.
     /// `None` if not (rten's GEMM path then runs, and reports any error).
     fn run_f32_direct(
         &self,

@@ -620,27 +620,29 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
             col_range_for_kernel_x,
         };
 
+        // The same for every channel (an output channel's rows are the block's last two dims).
+        let channel_params = ChannelParams {
+            in_h,
+            in_w: input.size(2),
+            in_row_stride: input.stride(1),
+            out_h,
+            out_w: output.size(2),
+            out_row_stride: output.stride(1),
+            kernel: [k_h, kernel.size(3)],
+            strides,
+            dilations,
+            pad: [pad_top, padding[1]],
+        };
+
         // faceproof patch: the whole block at once where the kernel has a fast path for it.
         if input_zero.is_none() && kernel_zero.is_none() {
-            let block_params = ChannelParams {
-                in_h,
-                in_w: input.size(2),
-                in_row_stride: input.stride(1),
-                out_h,
-                out_w: output.size(2),
-                out_row_stride: output.stride(1),
-                kernel: [k_h, kernel.size(3)],
-                strides,
-                dilations,
-                pad: [pad_top, padding[1]],
-            };
             let bias_data = match bias.as_ref().map(|b| b.data()) {
                 Some(None) => None,
                 b => Some(b.flatten()),
             };
             if let (Some(image), Some(weights), Some(bias_data)) = (input.data(), kernel.data(), bias_data) {
                 if let Some(out) = output.data_mut() {
-                    if self.kernel.compute_block(&block_params, out, image, chan_range.clone(), weights, bias_data, epilogue) {
+                    if self.kernel.compute_block(&channel_params, out, image, chan_range.clone(), weights, bias_data, epilogue) {
                         return;
                     }
                 }
@@ -667,18 +669,6 @@ impl<X: Copy + Default + Sync, W: Copy + Default + Sync, Y: Copy + Default>
 
             let kernel_zero = kernel_zero.map(|kz| kz[c]).unwrap_or_default();
 
-            let channel_params = ChannelParams {
-                in_h,
-                in_w: input.size(2),
-                in_row_stride: input.stride(1),
-                out_h,
-                out_w: out_row_len,
-                out_row_stride,
-                kernel: [k_h, kernel.size(3)],
-                strides,
-                dilations,
-                pad: [pad_top, padding[1]],
-            };
             let done = self.kernel.compute_channel(
                 &channel_params,
                 out_chan_data,

@@ -35,8 +35,8 @@ const NR: usize = 12;
 /// do the same.
 pub const DEPTH_BLOCK: usize = 256;
 
-/// The deepest strip (`[depth][NR]` floats: 48 KiB, in L1 with the kernel rows' stream):
-/// MobileFaceNet's 512-channel projection is the deepest float 1x1 layer of our models.
+/// The deepest strip (`[depth][NR]` floats: 48 KiB at most; MobileFaceNet's 512-channel
+/// projection, 24 KiB, is the deepest float 1x1 layer of our models).
 pub const MAX_STRIP_DEPTH: usize = 1024;
 
 /// Whether [`conv_2d_pointwise_f32`] takes a 1x1 convolution of `in_c` -> `out_c` channels over
