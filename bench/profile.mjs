@@ -57,6 +57,7 @@ try {
     const { profile } = await cdp.send('Profiler.stop');
     const r = await page.evaluate(() => window.__bench);
     if (!r.ok) throw new Error(r.error);
+    if (process.env.PROFILE_JSON) fs.writeFileSync(process.env.PROFILE_JSON, JSON.stringify(profile));
     const cs = r.faceproof.coldStart;
     console.log(`cold start ${cs.totalMs.toFixed(0)} ms (wasm ${cs.wasmMs.toFixed(0)}, model load ${cs.loadModelsMs.toFixed(0)}, first embedding ${cs.firstEmbeddingMs.toFixed(0)}); self time up to the first embedding:`);
     for (const [n, ms] of selfTimes(profile, cs.totalMs + 50).slice(0, top)) console.log(`${ms.toFixed(1).padStart(7)} ms  ${n.slice(0, 140)}`);

@@ -78,20 +78,27 @@ pub fn warp(img: &impl Pixels, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage
     // The reference casts the matrix to float32 and does all arithmetic in float32.
     let m: [f32; 6] = inv.0.map(|v| v as f32);
     let mut out = RgbImage::new(out_w, out_h);
-    let mut o = 0;
-    for v in 0..out_h {
-        let vf = v as f32;
-        for u in 0..out_w {
-            let uf = u as f32;
-            let sx = m[0] * uf + m[1] * vf + m[2];
-            let sy = m[3] * uf + m[4] * vf + m[5];
-            let (x0, y0) = (sx.floor(), sy.floor());
-            let (fx, fy) = (sx - x0, sy - y0);
-            out.data[o..o + 3].copy_from_slice(&img.bilinear(x0 as i64, y0 as i64, fx, fy));
-            o += 3;
+    if out_w > 0 {
+        for (v, row) in out.data.chunks_exact_mut(3 * out_w as usize).enumerate() {
+            warp_row(img, &m, v as f32, row);
         }
     }
     out
+}
+
+/// One destination row of [`warp`]. Its own function: in the browser's first call V8 runs a
+/// function in its baseline tier until the call returns, and a row is short enough for the
+/// optimised code to take over after the first rows (cold start, README "Speed and size").
+#[inline(never)]
+fn warp_row(img: &impl Pixels, m: &[f32; 6], vf: f32, row: &mut [f32]) {
+    for (u, out) in row.chunks_exact_mut(3).enumerate() {
+        let uf = u as f32;
+        let sx = m[0] * uf + m[1] * vf + m[2];
+        let sy = m[3] * uf + m[4] * vf + m[5];
+        let (x0, y0) = (sx.floor(), sy.floor());
+        let (fx, fy) = (sx - x0, sy - y0);
+        out.copy_from_slice(&img.bilinear(x0 as i64, y0 as i64, fx, fy));
+    }
 }
 
 #[cfg(test)]

@@ -133,5 +133,11 @@ pub fn check_against_definition() {
     assert!(PointwiseInt8Kernel::new(Tensor::<f32>::zeros(&[4, 4, 3, 3]).nd_view()).is_none());
     let float = Tensor::from_data(&[8, 16, 1, 1], values(128, 5));
     assert!(PointwiseInt8Kernel::new(float.nd_view()).is_none());
+    // A NaN weight, in a row of a multiple of 4 (wasm SIMD's path) and of 13 (the scalar one).
+    for c in [16, 13] {
+        let mut w = vec![0.5f32; 8 * c];
+        w[5 * c + 2] = f32::NAN;
+        assert!(PointwiseInt8Kernel::new(Tensor::from_data(&[8, c, 1, 1], w).nd_view()).is_none(), "{c}");
+    }
 }
 

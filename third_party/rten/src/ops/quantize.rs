@@ -38,6 +38,19 @@ impl_dequantize_f32!(i32);
 impl_dequantize_f32!(i8);
 impl_dequantize_f32!(u8);
 
+/// `dst[i] = src[i].dequantize(scale, zero)`: one channel's run of [`dequantize_linear`].
+#[inline(never)]
+fn dequantize_run<T: Copy + Dequantize<f32>>(
+    dst: &mut [MaybeUninit<f32>],
+    src: &[T],
+    scale: f32,
+    zero: T,
+) {
+    for (y, &x) in dst.iter_mut().zip(src) {
+        y.write(x.dequantize(scale, zero));
+    }
+}
+
 pub fn dequantize_linear<T: Copy + Default + Dequantize<f32> + Scalar + 'static>(
     pool: &BufferPool,
     input: TensorView<T>,
@@ -76,6 +89,24 @@ pub fn dequantize_linear<T: Copy + Default + Dequantize<f32> + Scalar + 'static>
             input.size(axis),
             "zero_point length does not match size of quantization axis"
         )?;
+
+        // faceproof patch 12: a contiguous input (a model's weights, folded at load) in runs
+        // of one channel, each through a small function that V8 optimises after its first
+        // calls; the iterator path below runs once, so a browser's cold start runs all of it
+        // in V8's baseline tier. Same arithmetic, same values.
+        let inner: usize = input.shape()[axis + 1..].iter().product();
+        if let (Some(src), Some(scales), Some(zeros), true) =
+            (input.data(), scale.data(), zero_point.data(), inner > 0)
+        {
+            let mut output = Tensor::uninit_in(pool, input.shape());
+            let out = output.data_mut().unwrap();
+            for (run, (dst, src)) in out.chunks_mut(inner).zip(src.chunks(inner)).enumerate() {
+                let c = run % scales.len();
+                dequantize_run(dst, src, scales[c], zeros[c]);
+            }
+            // Safety: the runs cover the whole output.
+            return Ok(unsafe { output.assume_init() });
+        }
 
         let mut output = Tensor::uninit_in(pool, input.shape());
         output

@@ -67,27 +67,18 @@ impl PointwiseInt8Kernel {
         if kh != 1 || kw != 1 || out_c == 0 || in_c == 0 || in_c > MAX_IN_CHANNELS {
             return None;
         }
+        let kernel = kernel.to_contiguous();
+        let kernel = kernel.data();
         let depth = in_c.next_multiple_of(4);
         let rows = out_c.next_multiple_of(MR);
         let mut weights = vec![0i8; rows * depth];
         let mut scales = vec![0f32; rows];
         let mut sums = vec![0i32; rows];
-        for o in 0..out_c {
-            let max = (0..in_c).fold(0f32, |m, c| m.max(kernel[[o, c, 0, 0]].abs()));
-            let scale = if max > 0. { max / 127. } else { 1. };
-            scales[o] = scale;
-            for c in 0..in_c {
-                let v = kernel[[o, c, 0, 0]] / scale;
-                let q = v.round();
-                // int8 * scale, up to float rounding (~1e-5 here); a float kernel is far off.
-                if !((q - v).abs() <= 1e-3) {
-                    return None;
-                }
-                let q = q.clamp(-127., 127.) as i8;
-                let (block, i, step, lane) = (o / MR, o % MR, c / 4, c % 4);
-                weights[((block * (depth / 4) + step) * MR + i) * 4 + lane] = q;
-                sums[o] += q as i32;
-            }
+        for (o, row) in kernel.chunks_exact(in_c).enumerate() {
+            // Row `o` of block `o / MR`: its four weights of step `s` at `s * MR * 4 + i * 4`.
+            let (block, i) = (o / MR, o % MR);
+            let dst = &mut weights[block * depth * MR + i * 4..];
+            (scales[o], sums[o]) = quantize_row(row, dst)?;
         }
         Some(PointwiseInt8Kernel {
             out_c,
@@ -112,6 +103,35 @@ impl PointwiseInt8Kernel {
         let len = self.depth * MR;
         &self.weights[block * len..(block + 1) * len]
     }
+}
+
+/// One output channel of [`PointwiseInt8Kernel::new`]: its weights as int8 at
+/// `dst[(c / 4) * MR * 4 + c % 4]`, and its scale and sum of quantized weights; `None` if they
+/// are not int8 values times a scale. Its own function (a model's rows at load: V8 optimises it
+/// after the first rows, where the one loop over all rows ran in its baseline tier).
+#[inline(never)]
+fn quantize_row(row: &[f32], dst: &mut [i8]) -> Option<(f32, i32)> {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if row.len() % 4 == 0 {
+        return simd::quantize_row(row, dst);
+    }
+    let max = row.iter().fold(0f32, |m, w| m.max(w.abs()));
+    let scale = if max > 0. { max / 127. } else { 1. };
+    let mut sum = 0;
+    for (c, &w) in row.iter().enumerate() {
+        let v = w / scale;
+        // (Ties to even: one wasm instruction where `round` is a libm call; the same integer
+        // for every value that passes the test below.)
+        let q = v.round_ties_even();
+        // int8 * scale, up to float rounding (~1e-5 here); a float kernel is far off.
+        if !((q - v).abs() <= 1e-3) {
+            return None;
+        }
+        let q = q.clamp(-127., 127.) as i8;
+        dst[(c / 4) * MR * 4 + c % 4] = q;
+        sum += q as i32;
+    }
+    Some((scale, sum))
 }
 
 /// One image's input quantized per pixel and packed in panels of `NR` pixels:
@@ -395,6 +415,39 @@ mod simd {
                 unsafe { v128_store(out.add(j), y) };
             }
         }
+    }
+
+    /// [`super::quantize_row`] four weights at a time (a row of a multiple of 4): the same
+    /// scale, division, rounding and test per weight, so the same result. At load in the
+    /// browser this runs mostly in V8's baseline tier, where each instruction counts.
+    pub fn quantize_row(row: &[f32], dst: &mut [i8]) -> Option<(f32, i32)> {
+        assert!(row.len() % 4 == 0 && dst.len() >= (row.len() / 4).saturating_sub(1) * MR * 4 + 4);
+        let mut m = f32x4_splat(0.);
+        for w in row.chunks_exact(4) {
+            // Safety: 4 values.
+            m = f32x4_pmax(m, f32x4_abs(unsafe { v128_load(w.as_ptr() as *const v128) }));
+        }
+        let lanes = [f32x4_extract_lane::<0>(m), f32x4_extract_lane::<1>(m), f32x4_extract_lane::<2>(m), f32x4_extract_lane::<3>(m)];
+        // (A NaN weight fails the test below whatever the scale, as in the scalar loop.)
+        let max = lanes.iter().fold(0f32, |m, &w| m.max(w));
+        let scale = if max > 0. { max / 127. } else { 1. };
+        let (s, tol, lo, hi) = (f32x4_splat(scale), f32x4_splat(1e-3), f32x4_splat(-127.), f32x4_splat(127.));
+        let mut sum = i32x4_splat(0);
+        for (step, w) in row.chunks_exact(4).enumerate() {
+            // Safety: 4 values.
+            let v = f32x4_div(unsafe { v128_load(w.as_ptr() as *const v128) }, s);
+            let q = f32x4_nearest(v);
+            if !i32x4_all_true(f32x4_le(f32x4_abs(f32x4_sub(q, v)), tol)) {
+                return None;
+            }
+            let q = i32x4_trunc_sat_f32x4(f32x4_pmin(f32x4_pmax(q, lo), hi));
+            sum = i32x4_add(sum, q);
+            let q8 = i8x16_narrow_i16x8(i16x8_narrow_i32x4(q, q), i16x8_narrow_i32x4(q, q));
+            // Safety: step * MR * 4 + 4 <= dst.len() (asserted above).
+            unsafe { v128_store32_lane::<0>(q8, dst.as_mut_ptr().add(step * MR * 4) as *mut u32) };
+        }
+        let sum = i32x4_extract_lane::<0>(sum) + i32x4_extract_lane::<1>(sum) + i32x4_extract_lane::<2>(sum) + i32x4_extract_lane::<3>(sum);
+        Some((scale, sum))
     }
 
     /// `a - b * c` for exact integers below 2^24: fused or not, the same value.
