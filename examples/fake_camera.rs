@@ -37,7 +37,11 @@ fn yuv420(img: &RgbImage) -> Vec<u8> {
         for y in (0..h).step_by(2) {
             for x in (0..w).step_by(2) {
                 let (r, g, b) = px(x, y);
-                let v = if plane == 0 { 128.0 - 0.168736 * r - 0.331264 * g + 0.5 * b } else { 128.0 + 0.5 * r - 0.418688 * g - 0.081312 * b };
+                let v = if plane == 0 {
+                    128.0 - 0.168736 * r - 0.331264 * g + 0.5 * b
+                } else {
+                    128.0 + 0.5 * r - 0.418688 * g - 0.081312 * b
+                };
                 out.push(v.round().clamp(0.0, 255.0) as u8);
             }
         }
@@ -52,14 +56,16 @@ fn main() {
         Some("video") if args.len() == 5 => {
             let straight = RgbImage::open(&args[2]).expect("straight photo");
             let turned = RgbImage::open(&args[3]).expect("turned photo");
-            let frame = |pose: &str| match pose {
-                "straight" => p.reframe(&straight, 70.0, W, H),
-                "right" => p.reframe(&turned, 70.0, W, H),
-                "left" => p.reframe(&turned.flip_horizontal(), 70.0, W, H),
-                "closer" => p.reframe(&straight, 100.0, W, H),
-                other => panic!("unknown pose {other}"),
-            }
-            .expect("a face in the photo");
+            let frame = |pose: &str| {
+                match pose {
+                    "straight" => p.reframe(&straight, 70.0, W, H),
+                    "right" => p.reframe(&turned, 70.0, W, H),
+                    "left" => p.reframe(&turned.flip_horizontal(), 70.0, W, H),
+                    "closer" => p.reframe(&straight, 100.0, W, H),
+                    other => panic!("unknown pose {other}"),
+                }
+                .expect("a face in the photo")
+            };
             let mut f = std::io::BufWriter::new(std::fs::File::create(&args[1]).expect("output"));
             writeln!(f, "YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg").unwrap();
             for pose in args[4].split(',') {
@@ -73,7 +79,8 @@ fn main() {
         Some("card") if args.len() == 3 => {
             let portrait = RgbImage::open(&args[2]).expect("portrait");
             let card = common::id_card(&p, &portrait, 32.0);
-            image::save_buffer(&args[1], &card.to_rgba8(), card.width, card.height, image::ColorType::Rgba8).expect("write png");
+            image::save_buffer(&args[1], &card.to_rgba8(), card.width, card.height, image::ColorType::Rgba8)
+                .expect("write png");
         }
         _ => {
             eprintln!("usage: fake_camera video OUT.y4m STRAIGHT.jpg TURNED.jpg POSES | fake_camera card OUT.png PORTRAIT.jpg");

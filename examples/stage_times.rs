@@ -21,5 +21,11 @@ fn main() {
         t.sort_by(|a, b| a[i].total_cmp(&b[i]));
         t[t.len() / 2][i]
     };
-    println!("{dir}: detect {:.2} ms, landmarks {:.2} ms, align {:.2} ms, embed {:.2} ms (median of {runs})", med(0, &mut t), med(1, &mut t), med(2, &mut t), med(3, &mut t));
+    println!(
+        "{dir}: detect {:.2} ms, landmarks {:.2} ms, align {:.2} ms, embed {:.2} ms (median of {runs})",
+        med(0, &mut t),
+        med(1, &mut t),
+        med(2, &mut t),
+        med(3, &mut t)
+    );
 }

@@ -9,13 +9,8 @@ use crate::image::{Pixels, RgbImage};
 pub const FACE_SIZE: u32 = 112;
 
 /// The standard ArcFace 5-point template: eyes (image-left first), nose tip, mouth corners.
-pub const ARCFACE_5: [[f64; 2]; 5] = [
-    [38.2946, 51.6963],
-    [73.5318, 51.5014],
-    [56.0252, 71.7366],
-    [41.5493, 92.3655],
-    [70.7299, 92.2041],
-];
+pub const ARCFACE_5: [[f64; 2]; 5] =
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
 
 /// The reference pipeline's 4-point template: BlazeFace has a mouth centre, not corners.
 /// Computed in float32 like the reference.
@@ -72,7 +67,12 @@ impl Jitter {
 }
 
 /// [`align`] with a [`Jitter`] applied in template space.
-pub fn align_jittered(img: &impl Pixels, points: &[[f64; 2]], template: &[[f64; 2]], jitter: &Jitter) -> Result<RgbImage> {
+pub fn align_jittered(
+    img: &impl Pixels,
+    points: &[[f64; 2]],
+    template: &[[f64; 2]],
+    jitter: &Jitter,
+) -> Result<RgbImage> {
     let degenerate = || Error::InvalidArgument("degenerate face points".into());
     let to_template = similarity(points, template).ok_or_else(degenerate)?;
     let to_template = if *jitter == Jitter::NONE { to_template } else { jitter.affine().then_after(&to_template) };

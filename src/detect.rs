@@ -69,7 +69,11 @@ impl Detection {
         let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
         let inter = iw * ih;
         let union = self.area() + other.area() - inter;
-        if union > 0.0 { inter / union } else { 0.0 }
+        if union > 0.0 {
+            inter / union
+        } else {
+            0.0
+        }
     }
 }
 
@@ -141,7 +145,12 @@ impl Detector {
         }
         let s_ = size as usize;
         let mut out = self.model.run([1, s_, s_, 3], std::mem::take(&mut input.data))?;
-        if out.len() != 4 || out[0].len() != 512 || out[1].len() != 384 || out[2].len() != 512 * 16 || out[3].len() != 384 * 16 {
+        if out.len() != 4
+            || out[0].len() != 512
+            || out[1].len() != 384
+            || out[2].len() != 512 * 16
+            || out[3].len() != 384 * 16
+        {
             return Err(Error::Inference("blazeface: unexpected output shapes".into()));
         }
         let mut logits = std::mem::take(&mut out[0]);
@@ -188,10 +197,8 @@ impl Detector {
     pub fn detect(&self, img: &impl Pixels, min_score: f32) -> Result<Vec<Detection>> {
         let raw = self.run(img)?;
         let min_logit = (min_score / (1.0 - min_score)).ln();
-        let candidates: Vec<Detection> = (0..raw.logits.len())
-            .filter(|&i| raw.logits[i] >= min_logit)
-            .map(|i| self.decode(&raw, i))
-            .collect();
+        let candidates: Vec<Detection> =
+            (0..raw.logits.len()).filter(|&i| raw.logits[i] >= min_logit).map(|i| self.decode(&raw, i)).collect();
         Ok(weighted_nms(candidates))
     }
 }
@@ -204,8 +211,7 @@ pub fn weighted_nms(mut candidates: Vec<Detection>) -> Vec<Detection> {
     let mut out = Vec::new();
     while !candidates.is_empty() {
         let top = candidates[0].clone();
-        let (cluster, rest): (Vec<_>, Vec<_>) =
-            candidates.into_iter().partition(|d| d.iou(&top) > NMS_IOU);
+        let (cluster, rest): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|d| d.iou(&top) > NMS_IOU);
         candidates = rest;
         let total: f32 = cluster.iter().map(|d| d.score).sum();
         let mut merged = Detection { score: top.score, bbox: [0.0; 4], keypoints: [[0.0; 2]; 6] };

@@ -1,8 +1,13 @@
 //! Face embedding with MobileFaceNet: 112x112 aligned RGB face -> 192 floats, L2-normalised.
 
-use zeroize::Zeroize;
 #[cfg(feature = "inference")]
-use crate::{align::FACE_SIZE, error::{Error, Result}, image::RgbImage, model::{Model, Precision}};
+use crate::{
+    align::FACE_SIZE,
+    error::{Error, Result},
+    image::RgbImage,
+    model::{Model, Precision},
+};
+use zeroize::Zeroize;
 
 /// Length of an embedding.
 pub const DIM: usize = 192;

@@ -91,10 +91,9 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::BadImageSize { width, height, len, channels } => write!(
-                f,
-                "pixel buffer of {len} bytes does not match {width}x{height}x{channels}"
-            ),
+            Error::BadImageSize { width, height, len, channels } => {
+                write!(f, "pixel buffer of {len} bytes does not match {width}x{height}x{channels}")
+            }
             Error::ImageDecode(m) => write!(f, "could not decode image: {m}"),
             Error::ModelLoad(m) => write!(f, "could not load model: {m}"),
             Error::Inference(m) => write!(f, "inference failed: {m}"),

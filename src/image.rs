@@ -232,9 +232,7 @@ impl std::fmt::Debug for RgbImage {
 }
 
 fn check_size(width: u32, height: u32, len: usize, channels: usize) -> Result<()> {
-    let expected = (width as usize)
-        .checked_mul(height as usize)
-        .and_then(|n| n.checked_mul(channels));
+    let expected = (width as usize).checked_mul(height as usize).and_then(|n| n.checked_mul(channels));
     if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE || expected != Some(len) {
         return Err(Error::BadImageSize { width, height, len, channels });
     }
@@ -250,10 +248,7 @@ impl RgbImage {
     /// From canvas `ImageData` bytes (RGBA, 4 bytes per pixel). Alpha is ignored.
     pub fn from_rgba(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage> {
         check_size(width, height, rgba.len(), 4)?;
-        let data = rgba
-            .chunks_exact(4)
-            .flat_map(|p| [p[0] as f32, p[1] as f32, p[2] as f32])
-            .collect();
+        let data = rgba.chunks_exact(4).flat_map(|p| [p[0] as f32, p[1] as f32, p[2] as f32]).collect();
         Ok(RgbImage { width, height, data })
     }
 
@@ -276,8 +271,7 @@ impl RgbImage {
         if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
             return Err(Error::ImageDecode(format!("unsupported dimensions {w}x{h}")));
         }
-        let mut img =
-            image::DynamicImage::from_decoder(decoder).map_err(|e| Error::ImageDecode(e.to_string()))?;
+        let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| Error::ImageDecode(e.to_string()))?;
         img.apply_orientation(orientation);
         let rgb = img.to_rgb8();
         RgbImage::from_rgb(rgb.as_raw(), rgb.width(), rgb.height())

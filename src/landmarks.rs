@@ -72,7 +72,11 @@ impl Mesh {
         let ear = |l: [usize; 4]| {
             let d = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
             let w = d(self.xy(l[2]), self.xy(l[3]));
-            if w > 0.0 { d(self.xy(l[0]), self.xy(l[1])) / w } else { 0.0 }
+            if w > 0.0 {
+                d(self.xy(l[0]), self.xy(l[1])) / w
+            } else {
+                0.0
+            }
         };
         (ear(index::EYE_LEFT_LIDS) + ear(index::EYE_RIGHT_LIDS)) / 2.0
     }
@@ -84,7 +88,9 @@ pub struct Landmarker {
 
 impl Landmarker {
     pub fn load(onnx: Vec<u8>) -> Result<Landmarker> {
-        Ok(Landmarker { model: Model::load("facemesh_468", onnx, Precision::Float32, "input_1", &["conv2d_21", "conv2d_31"])? })
+        Ok(Landmarker {
+            model: Model::load("facemesh_468", onnx, Precision::Float32, "input_1", &["conv2d_21", "conv2d_31"])?,
+        })
     }
 
     /// The crop (crop index coords -> image index coords) for a detection: a square of

@@ -13,8 +13,22 @@ use rten_tensor::NdTensor;
 fn op_registry() -> OpRegistry {
     use rten::op_types::*;
     OpRegistry::with_ops(&[
-        &Abs, &Add, &Cast, &Concat, &ConstantOfShape, &Conv, &DequantizeLinear, &Flatten,
-        &MaxPool, &Mul, &Pad, &PRelu, &Relu, &Reshape, &Sub, &Transpose,
+        &Abs,
+        &Add,
+        &Cast,
+        &Concat,
+        &ConstantOfShape,
+        &Conv,
+        &DequantizeLinear,
+        &Flatten,
+        &MaxPool,
+        &Mul,
+        &Pad,
+        &PRelu,
+        &Relu,
+        &Reshape,
+        &Sub,
+        &Transpose,
     ])
 }
 
@@ -60,14 +74,9 @@ impl Model {
         input: &str,
         outputs: &[&str],
     ) -> Result<Model> {
-        let model = options(precision)
-            .load(bytes)
-            .map_err(|e| Error::ModelLoad(format!("{name}: {e}")))?;
-        let node = |n: &str| {
-            model
-                .find_node(n)
-                .ok_or_else(|| Error::ModelLoad(format!("{name}: no tensor named {n:?}")))
-        };
+        let model = options(precision).load(bytes).map_err(|e| Error::ModelLoad(format!("{name}: {e}")))?;
+        let node =
+            |n: &str| model.find_node(n).ok_or_else(|| Error::ModelLoad(format!("{name}: no tensor named {n:?}")));
         let input = node(input)?;
         let outputs = outputs.iter().map(|o| node(o)).collect::<Result<Vec<_>>>()?;
         Ok(Model { name, model, input, outputs })

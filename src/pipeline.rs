@@ -233,8 +233,15 @@ impl FacePipeline {
     pub fn analyze(&self, img: &impl Pixels, detector: DetectorKind, limits: &Limits) -> Result<Analysis> {
         let t0 = now_ms();
         let faces = self.detect(img, detector, MIN_SCORE)?;
-        let Some(main) = faces.iter().max_by(|a, b| (a.width() * a.height()).total_cmp(&(b.width() * b.height()))).cloned() else {
-            return Ok(Analysis { quality: quality::assess(img, 0, None, limits), faces, mesh: None, ms: now_ms() - t0 });
+        let Some(main) =
+            faces.iter().max_by(|a, b| (a.width() * a.height()).total_cmp(&(b.width() * b.height()))).cloned()
+        else {
+            return Ok(Analysis {
+                quality: quality::assess(img, 0, None, limits),
+                faces,
+                mesh: None,
+                ms: now_ms() - t0,
+            });
         };
         let (quality, mesh) = self.assess(img, main, faces.len(), limits)?;
         Ok(Analysis { quality, faces, mesh, ms: now_ms() - t0 })
@@ -273,7 +280,13 @@ impl FacePipeline {
     }
 
     /// Quality of one detected face (`faces`: how many the frame has).
-    pub fn assess(&self, img: &impl Pixels, face: Detection, faces: usize, limits: &Limits) -> Result<(Quality, Option<Mesh>)> {
+    pub fn assess(
+        &self,
+        img: &impl Pixels,
+        face: Detection,
+        faces: usize,
+        limits: &Limits,
+    ) -> Result<(Quality, Option<Mesh>)> {
         let located = self.place(img, face.clone(), faces, Alignment::FaceMesh, 0.0)?;
         let aligned = align(img, &located.points, located.template)?;
         let p = &located.points;
@@ -284,7 +297,12 @@ impl FacePipeline {
     /// Feed one camera frame to a liveness session: measure the frame, and embed it when the
     /// session asks (first frame, and frames that meet a prompt). Returns the progress and,
     /// when the final "look straight" prompt passes on this frame, its views for the proof.
-    pub fn liveness_frame(&self, session: &mut LivenessSession, img: &impl Pixels, time_ms: f64) -> Result<(Progress, Option<Vec<Embedding>>)> {
+    pub fn liveness_frame(
+        &self,
+        session: &mut LivenessSession,
+        img: &impl Pixels,
+        time_ms: f64,
+    ) -> Result<(Progress, Option<Vec<Embedding>>)> {
         let a = self.analyze(img, DetectorKind::Front128, &Limits::DEFAULT)?;
         let main = a.faces.iter().max_by(|x, y| (x.width() * x.height()).total_cmp(&(y.width() * y.height())));
         let mut obs = Observation {
@@ -328,25 +346,50 @@ impl FacePipeline {
             align: t3 - t2,
             embed: t4 - t3,
         };
-        Ok(Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, norm, times })
+        Ok(Template {
+            embedding,
+            detection: located.detection,
+            mesh: located.mesh,
+            faces_seen: located.faces_seen,
+            norm,
+            times,
+        })
     }
 
     /// Detect and align once, then embed the face under each [`Jitter`] in one batched run:
     /// several views of one photo, for enrollment.
-    pub fn views(&self, img: &impl Pixels, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
+    pub fn views(
+        &self,
+        img: &impl Pixels,
+        opts: &TemplateOptions,
+        jitters: &[Jitter],
+    ) -> Result<(Template, Vec<Embedding>)> {
         let t0 = now_ms();
         let located = self.locate(img, opts)?;
         self.views_of(img, located, opts.flip, jitters, t0)
     }
 
     /// [`FacePipeline::views`] of an already detected face.
-    pub fn views_for(&self, img: &impl Pixels, detection: Detection, opts: &TemplateOptions, jitters: &[Jitter]) -> Result<(Template, Vec<Embedding>)> {
+    pub fn views_for(
+        &self,
+        img: &impl Pixels,
+        detection: Detection,
+        opts: &TemplateOptions,
+        jitters: &[Jitter],
+    ) -> Result<(Template, Vec<Embedding>)> {
         let t0 = now_ms();
         let located = self.place(img, detection, 1, opts.alignment, 0.0)?;
         self.views_of(img, located, opts.flip, jitters, t0)
     }
 
-    fn views_of(&self, img: &impl Pixels, located: Located, flip: bool, jitters: &[Jitter], t0: f64) -> Result<(Template, Vec<Embedding>)> {
+    fn views_of(
+        &self,
+        img: &impl Pixels,
+        located: Located,
+        flip: bool,
+        jitters: &[Jitter],
+        t0: f64,
+    ) -> Result<(Template, Vec<Embedding>)> {
         let t2 = now_ms();
         let mut faces = Vec::with_capacity(jitters.len() + 1);
         for j in jitters {
@@ -368,8 +411,20 @@ impl FacePipeline {
             _ => return Err(Error::Inference("empty batch".into())),
         };
         let t4 = now_ms();
-        let times = StageTimes { detect: located.detect_ms, landmarks: t2 - t0 - located.detect_ms, align: t3 - t2, embed: t4 - t3 };
-        let template = Template { embedding, detection: located.detection, mesh: located.mesh, faces_seen: located.faces_seen, norm, times };
+        let times = StageTimes {
+            detect: located.detect_ms,
+            landmarks: t2 - t0 - located.detect_ms,
+            align: t3 - t2,
+            embed: t4 - t3,
+        };
+        let template = Template {
+            embedding,
+            detection: located.detection,
+            mesh: located.mesh,
+            faces_seen: located.faces_seen,
+            norm,
+            times,
+        };
         Ok((template, embs))
     }
 
@@ -389,7 +444,14 @@ impl FacePipeline {
     }
 
     /// Alignment points for a chosen face.
-    fn place(&self, img: &impl Pixels, detection: Detection, faces_seen: usize, alignment: Alignment, detect_ms: f64) -> Result<Located> {
+    fn place(
+        &self,
+        img: &impl Pixels,
+        detection: Detection,
+        faces_seen: usize,
+        alignment: Alignment,
+        detect_ms: f64,
+    ) -> Result<Located> {
         Ok(match alignment {
             Alignment::Reference => Located {
                 points: detection.keypoints[..4].iter().map(|p| [p[0] as f64, p[1] as f64]).collect(),
@@ -401,7 +463,14 @@ impl FacePipeline {
             },
             Alignment::FaceMesh => {
                 let mesh = self.landmarker()?.landmarks(img, &detection)?;
-                Located { points: mesh.five_points().to_vec(), template: &ARCFACE_5, detection, mesh: Some(mesh), faces_seen, detect_ms }
+                Located {
+                    points: mesh.five_points().to_vec(),
+                    template: &ARCFACE_5,
+                    detection,
+                    mesh: Some(mesh),
+                    faces_seen,
+                    detect_ms,
+                }
             }
         })
     }
@@ -419,7 +488,13 @@ impl FacePipeline {
     }
 
     /// Cosine score between the faces of two images (e.g. ID photo vs selfie).
-    pub fn compare(&self, a: &impl Pixels, opts_a: &TemplateOptions, b: &impl Pixels, opts_b: &TemplateOptions) -> Result<f32> {
+    pub fn compare(
+        &self,
+        a: &impl Pixels,
+        opts_a: &TemplateOptions,
+        b: &impl Pixels,
+        opts_b: &TemplateOptions,
+    ) -> Result<f32> {
         let ta = self.template(a, opts_a)?;
         let tb = self.template(b, opts_b)?;
         Ok(ta.embedding.cosine(&tb.embedding))

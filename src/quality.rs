@@ -169,7 +169,12 @@ pub fn sharpness(face: &RgbImage) -> f32 {
 
 /// Assess a frame given all detected faces, the chosen one, its alignment points (eye
 /// centres and nose tip, from FaceMesh when available) and the aligned face.
-pub fn assess(img: &impl Pixels, faces: usize, face: Option<(&Detection, [[f64; 2]; 3], &RgbImage)>, limits: &Limits) -> Quality {
+pub fn assess(
+    img: &impl Pixels,
+    faces: usize,
+    face: Option<(&Detection, [[f64; 2]; 3], &RgbImage)>,
+    limits: &Limits,
+) -> Quality {
     let mut m = Measures { faces, ..Measures::default() };
     let mut reasons = vec![];
     let Some((det, [eye_l, eye_r, nose], aligned)) = face else {

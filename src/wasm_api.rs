@@ -77,17 +77,29 @@ struct Verified {
 }
 
 fn liveness_policy(required: bool) -> LivenessPolicy {
-    if required { LivenessPolicy::Required } else { LivenessPolicy::NotRequired }
+    if required {
+        LivenessPolicy::Required
+    } else {
+        LivenessPolicy::NotRequired
+    }
 }
 
 /// Stateless verification for servers that keep issued nonces in their own database: pass the
 /// challenge you issued (and just removed from your store), the user's stored public key and
 /// reference. Returns `{ok: true, rpId, nonce}` or throws an error whose `code` says why.
 #[wasm_bindgen(js_name = verifyProof)]
-pub fn verify_proof_js(proof: &[u8], issued_challenge: JsValue, public_key: &[u8], reference_bytes: &[u8], now_ms: f64, require_liveness: bool) -> Result<JsValue, JsValue> {
+pub fn verify_proof_js(
+    proof: &[u8],
+    issued_challenge: JsValue,
+    public_key: &[u8],
+    reference_bytes: &[u8],
+    now_ms: f64,
+    require_liveness: bool,
+) -> Result<JsValue, JsValue> {
     let issued: Challenge = from_js(issued_challenge, "challenge")?;
     let enrolled = Enrolled { public_key: bytes32(public_key, "public key")?, reference: reference_bytes };
-    let p = verify_proof(proof, &issued, &enrolled, liveness_policy(require_liveness), now_ms.max(0.0) as u64).map_err(js_error)?;
+    let p = verify_proof(proof, &issued, &enrolled, liveness_policy(require_liveness), now_ms.max(0.0) as u64)
+        .map_err(js_error)?;
     to_js(&Verified { ok: true, rp_id: p.challenge.rp_id, nonce: p.challenge.nonce })
 }
 
@@ -115,9 +127,19 @@ impl RelyingParty {
         to_js(&c)
     }
 
-    pub fn verify(&mut self, proof: &[u8], public_key: &[u8], reference_bytes: &[u8], now_ms: f64, require_liveness: bool) -> Result<JsValue, JsValue> {
+    pub fn verify(
+        &mut self,
+        proof: &[u8],
+        public_key: &[u8],
+        reference_bytes: &[u8],
+        now_ms: f64,
+        require_liveness: bool,
+    ) -> Result<JsValue, JsValue> {
         let enrolled = Enrolled { public_key: bytes32(public_key, "public key")?, reference: reference_bytes };
-        let p = self.verifier.verify(proof, &enrolled, liveness_policy(require_liveness), now_ms.max(0.0) as u64).map_err(js_error)?;
+        let p = self
+            .verifier
+            .verify(proof, &enrolled, liveness_policy(require_liveness), now_ms.max(0.0) as u64)
+            .map_err(js_error)?;
         to_js(&Verified { ok: true, rp_id: p.challenge.rp_id, nonce: p.challenge.nonce })
     }
 }
@@ -132,8 +154,8 @@ mod engine {
     use crate::detect::{Detection, DetectorKind};
     use crate::embed::Embedding;
     use crate::image::{RgbaFrame, WipedFrame};
-    use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
     use crate::liveness::{LivenessLimits, LivenessSession};
+    use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
     use crate::protect::face_key::LockParams;
     use crate::protect::liveness_digest_for;
     use crate::quality::{Limits, Quality};
@@ -160,7 +182,11 @@ mod engine {
         }
 
         fn read(v: JsValue) -> Result<EmbedOptions, JsValue> {
-            if v.is_undefined() || v.is_null() { Ok(EmbedOptions::default()) } else { from_js(v, "options") }
+            if v.is_undefined() || v.is_null() {
+                Ok(EmbedOptions::default())
+            } else {
+                from_js(v, "options")
+            }
         }
 
         fn template_options(&self) -> Result<TemplateOptions, Error> {
@@ -311,7 +337,12 @@ mod engine {
             // well only hand small pieces to a busy neighbour (README "Threads").
             #[cfg(feature = "threads")]
             rten::set_parallel_operators(false);
-            FaceEngine { pipeline: FacePipeline::default(), captured: vec![], liveness: None, tracker: Tracker::new(TRACK_DETECT_EVERY) }
+            FaceEngine {
+                pipeline: FacePipeline::default(),
+                captured: vec![],
+                liveness: None,
+                tracker: Tracker::new(TRACK_DETECT_EVERY),
+            }
         }
 
         /// Load one model from its ONNX bytes. `name` is the file name, e.g.
@@ -322,7 +353,13 @@ mod engine {
         }
 
         /// Every face in an RGBA frame: `[{score, box: [x0,y0,x1,y1], keypoints: [[x,y] x6]}]`.
-        pub fn detect(&self, rgba: Vec<u8>, width: u32, height: u32, detector: Option<String>) -> Result<JsValue, JsValue> {
+        pub fn detect(
+            &self,
+            rgba: Vec<u8>,
+            width: u32,
+            height: u32,
+            detector: Option<String>,
+        ) -> Result<JsValue, JsValue> {
             let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let kind = parse_detector(detector.as_deref()).map_err(js_error)?;
@@ -334,7 +371,13 @@ mod engine {
         /// `{faces, quality: {usable, reasons: ["TOO_DARK", ...], measures}, ms}`. With
         /// `{track: true}` (consecutive frames of one video) the detector runs on one frame in
         /// four while a single face is tracked.
-        pub fn analyze(&mut self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+        pub fn analyze(
+            &mut self,
+            rgba: Vec<u8>,
+            width: u32,
+            height: u32,
+            options: JsValue,
+        ) -> Result<JsValue, JsValue> {
             let raw = EmbedOptions::read(options)?;
             let track = raw.track;
             let o = raw.template_options().map_err(js_error)?;
@@ -366,7 +409,13 @@ mod engine {
         /// Feed one camera frame (with its timestamp in ms) to the liveness run. The frame
         /// that completes "look straight" is captured for `prove`.
         #[wasm_bindgen(js_name = livenessFrame)]
-        pub fn liveness_frame(&mut self, rgba: Vec<u8>, width: u32, height: u32, time_ms: f64) -> Result<JsValue, JsValue> {
+        pub fn liveness_frame(
+            &mut self,
+            rgba: Vec<u8>,
+            width: u32,
+            height: u32,
+            time_ms: f64,
+        ) -> Result<JsValue, JsValue> {
             let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let Some(live) = self.liveness.as_mut() else {
@@ -399,7 +448,17 @@ mod engine {
 
         /// Cosine score and decision between the faces of two images (ID photo vs selfie: pass
         /// `{detector: "back"}` as `optionsA` for a document photo).
-        pub fn compare(&self, rgba_a: Vec<u8>, width_a: u32, height_a: u32, options_a: JsValue, rgba_b: Vec<u8>, width_b: u32, height_b: u32, options_b: JsValue) -> Result<JsValue, JsValue> {
+        pub fn compare(
+            &self,
+            rgba_a: Vec<u8>,
+            width_a: u32,
+            height_a: u32,
+            options_a: JsValue,
+            rgba_b: Vec<u8>,
+            width_b: u32,
+            height_b: u32,
+            options_b: JsValue,
+        ) -> Result<JsValue, JsValue> {
             let (oa, ob) = (EmbedOptions::parse(options_a)?, EmbedOptions::parse(options_b)?);
             let rgba_a = WipedFrame::new(rgba_a);
             let a = RgbaFrame::new(&rgba_a, width_a, height_a).map_err(js_error)?;
@@ -412,12 +471,19 @@ mod engine {
 
         /// Keep the face of this frame for `enroll` / `prove` if its quality is usable:
         /// `{captured, quality, face, times}` (exactly one face, else an error).
-        pub fn capture(&mut self, rgba: Vec<u8>, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+        pub fn capture(
+            &mut self,
+            rgba: Vec<u8>,
+            width: u32,
+            height: u32,
+            options: JsValue,
+        ) -> Result<JsValue, JsValue> {
             let o = EmbedOptions::parse(options)?;
             let rgba = WipedFrame::new(rgba);
             let img = RgbaFrame::new(&rgba, width, height).map_err(js_error)?;
             let (t, mut views) = on_pool(|| self.pipeline.views(&img, &o, &Jitter::ENROLL)).map_err(js_error)?;
-            let (q, _) = on_pool(|| self.pipeline.assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT)).map_err(js_error)?;
+            let (q, _) = on_pool(|| self.pipeline.assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT))
+                .map_err(js_error)?;
             let quality = q.with_embedding_norm(t.norm, &Limits::DEFAULT);
             let captured = quality.usable;
             if captured {
@@ -462,7 +528,12 @@ mod engine {
         /// Answer the server's challenge with the captured live faces: the proof bytes. The
         /// outcome of the liveness run for this challenge (if any) is signed in. Clears the
         /// captures and the liveness run.
-        pub fn prove(&mut self, device_secret: &[u8], reference_bytes: &[u8], challenge: JsValue) -> Result<Vec<u8>, JsValue> {
+        pub fn prove(
+            &mut self,
+            device_secret: &[u8],
+            reference_bytes: &[u8],
+            challenge: JsValue,
+        ) -> Result<Vec<u8>, JsValue> {
             let secret = DeviceSecret::from_bytes(device_secret).map_err(js_error)?;
             let ch: Challenge = from_js(challenge, "challenge")?;
             let live = match self.liveness.take() {

@@ -25,7 +25,9 @@ fn run_eval(extra: &[&str]) -> Option<serde_json::Value> {
 }
 
 fn check_required(j: &serde_json::Value, what: &str) {
-    for key in ["pairs", "accuracy", "accuracy_std", "eer", "tar_at_far_1e-2", "tar_at_far_1e-3", "no_face", "threshold"] {
+    for key in
+        ["pairs", "accuracy", "accuracy_std", "eer", "tar_at_far_1e-2", "tar_at_far_1e-3", "no_face", "threshold"]
+    {
         assert!(j.get(key).is_some(), "{what}: missing key {key}");
     }
     assert_eq!(j["pairs"], 3000);

@@ -28,7 +28,8 @@ fn frames() -> &'static Frames {
     static F: OnceLock<Frames> = OnceLock::new();
     F.get_or_init(|| {
         let p = pipeline();
-        let open = |n: &str| RgbImage::open(format!("{}/tests/data/portraits/{n}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let open =
+            |n: &str| RgbImage::open(format!("{}/tests/data/portraits/{n}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let turned = open("obama2.jpg");
         Frames {
             straight: common::camera_frame(p, &open("obama.jpg"), 70.0),
@@ -78,7 +79,13 @@ fn every_prompt_order_passes_when_performed() {
         for b in moves.iter().copied().filter(|&b| b != a) {
             let nonce = nonce_for(a, b);
             let straight = &frames().straight;
-            let seq = [(straight, 0.0), (frame_for(a), 800.0), (straight, 1600.0), (frame_for(b), 2400.0), (straight, 3200.0)];
+            let seq = [
+                (straight, 0.0),
+                (frame_for(a), 800.0),
+                (straight, 1600.0),
+                (frame_for(b), 2400.0),
+                (straight, 3200.0),
+            ];
             // after "come closer" the user steps back: the straight frame is the same face
             let (p, captured) = run(nonce, &seq);
             assert!(p.passed, "{a:?} then {b:?}: {p:?}");
@@ -94,12 +101,16 @@ fn poses_held_over_several_frames_pass() {
     for (a, b) in [(Prompt::TurnLeft, Prompt::TurnRight), (Prompt::TurnRight, Prompt::TurnLeft)] {
         let straight = &frames().straight;
         let poses = [straight, frame_for(a), straight, frame_for(b), straight];
-        let seq: Vec<(&RgbImage, f64)> = poses.iter().flat_map(|&f| [f; 3]).enumerate().map(|(i, f)| (f, i as f64 * 100.0)).collect();
+        let seq: Vec<(&RgbImage, f64)> =
+            poses.iter().flat_map(|&f| [f; 3]).enumerate().map(|(i, f)| (f, i as f64 * 100.0)).collect();
         let (p, _) = run(nonce_for(a, b), &seq);
         assert!(p.passed, "{a:?} then {b:?}: {p:?}");
         // and skipping the return to straight: turned one way, then at once the other way
-        let seq: Vec<(&RgbImage, f64)> =
-            [straight, frame_for(a), frame_for(a), frame_for(b), straight].iter().enumerate().map(|(i, &f)| (f, i as f64 * 100.0)).collect();
+        let seq: Vec<(&RgbImage, f64)> = [straight, frame_for(a), frame_for(a), frame_for(b), straight]
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| (f, i as f64 * 100.0))
+            .collect();
         let (p, _) = run(nonce_for(a, b), &seq);
         assert!(p.passed, "{a:?} then {b:?} without a pause: {p:?}");
     }
@@ -117,7 +128,8 @@ fn the_opposite_turn_fails() {
 fn another_person_mid_sequence_fails() {
     let nonce = nonce_for(Prompt::TurnLeft, Prompt::ComeCloser);
     let f = frames();
-    let (p, _) = run(nonce, &[(&f.straight, 0.0), (&f.left, 800.0), (&f.straight, 1600.0), (&f.other_person_closer, 2400.0)]);
+    let (p, _) =
+        run(nonce, &[(&f.straight, 0.0), (&f.left, 800.0), (&f.straight, 1600.0), (&f.other_person_closer, 2400.0)]);
     assert_eq!(p.failure, Some(Failure::FaceChanged), "{p:?}");
 }
 
@@ -145,7 +157,12 @@ fn a_face_jumping_across_the_frame_fails() {
     let nonce = nonce_for(Prompt::TurnLeft, Prompt::TurnRight);
     let f = frames();
     // the same face, suddenly at the frame's edge (a swapped video, a cut)
-    let shifted = faceproof::geometry::warp(&f.straight, &faceproof::geometry::Affine([1.0, 0.0, 200.0, 0.0, 1.0, 0.0]), 640, 480);
+    let shifted = faceproof::geometry::warp(
+        &f.straight,
+        &faceproof::geometry::Affine([1.0, 0.0, 200.0, 0.0, 1.0, 0.0]),
+        640,
+        480,
+    );
     let (p, _) = run(nonce, &[(&f.straight, 0.0), (&shifted, 100.0)]);
     assert_eq!(p.failure, Some(Failure::FaceChanged), "{p:?}");
 }

@@ -51,7 +51,12 @@ fn blank_and_noise_frames_have_no_face() {
     let blank = RgbImage::from_rgb(&vec![90u8; 640 * 480 * 3], 640, 480).unwrap();
     assert_eq!(p.template(&blank, &TemplateOptions::default()).unwrap_err(), Error::NoFace);
     let mut seed = 7u32;
-    let noise: Vec<u8> = (0..320 * 240 * 3).map(|_| { seed = seed.wrapping_mul(1664525).wrapping_add(1013904223); (seed >> 24) as u8 }).collect();
+    let noise: Vec<u8> = (0..320 * 240 * 3)
+        .map(|_| {
+            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+            (seed >> 24) as u8
+        })
+        .collect();
     let noise = RgbImage::from_rgb(&noise, 320, 240).unwrap();
     assert_eq!(p.template(&noise, &TemplateOptions::default()).unwrap_err(), Error::NoFace);
 }
@@ -111,7 +116,10 @@ fn rgba_frames_read_in_place_give_the_same_results() {
         let (a, b) = (p.template(&frame, &o).unwrap(), p.template(&floats, &o).unwrap());
         assert_eq!(a.embedding.0, b.embedding.0, "{name}");
         assert_eq!(a.detection, b.detection, "{name}");
-        let (qa, qb) = (p.analyze(&frame, DetectorKind::Front128, &Limits::DEFAULT).unwrap(), p.analyze(&floats, DetectorKind::Front128, &Limits::DEFAULT).unwrap());
+        let (qa, qb) = (
+            p.analyze(&frame, DetectorKind::Front128, &Limits::DEFAULT).unwrap(),
+            p.analyze(&floats, DetectorKind::Front128, &Limits::DEFAULT).unwrap(),
+        );
         assert_eq!(format!("{:?}", qa.quality), format!("{:?}", qb.quality), "{name}");
     }
 }

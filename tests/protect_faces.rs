@@ -32,7 +32,11 @@ fn faces() -> &'static Faces {
         };
         Faces {
             enroll: views("obama.jpg"),
-            live: vec![("obama2.jpg", views("obama2.jpg")), ("obama3.jpg", views("obama3.jpg")), ("biden.jpg", views("biden.jpg"))],
+            live: vec![
+                ("obama2.jpg", views("obama2.jpg")),
+                ("obama3.jpg", views("obama3.jpg")),
+                ("biden.jpg", views("biden.jpg")),
+            ],
         }
     })
 }
@@ -69,31 +73,46 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     let proof = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap();
     let bytes = proof.to_bytes();
     assert!(v.verify(&bytes, &enrolled, LivenessPolicy::Required, NOW + 1000).is_ok());
-    assert_eq!(v.verify(&bytes, &enrolled, LivenessPolicy::Required, NOW + 2000).unwrap_err(), Error::ProofRejected(RejectReason::UnknownOrReusedNonce));
+    assert_eq!(
+        v.verify(&bytes, &enrolled, LivenessPolicy::Required, NOW + 2000).unwrap_err(),
+        Error::ProofRejected(RejectReason::UnknownOrReusedNonce)
+    );
 
     // expired
     let ch = v.issue_challenge(NOW).unwrap();
     let late = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
-    assert_eq!(v.verify(&late, &enrolled, LivenessPolicy::Required, NOW + v.ttl_ms + 1).unwrap_err(), Error::ProofRejected(RejectReason::Expired));
+    assert_eq!(
+        v.verify(&late, &enrolled, LivenessPolicy::Required, NOW + v.ttl_ms + 1).unwrap_err(),
+        Error::ProofRejected(RejectReason::Expired)
+    );
 
     // failed liveness
     let ch = v.issue_challenge(NOW).unwrap();
     let unlive = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, false)).unwrap().to_bytes();
-    assert_eq!(v.verify(&unlive, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(), Error::ProofRejected(RejectReason::LivenessFailed));
+    assert_eq!(
+        v.verify(&unlive, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(),
+        Error::ProofRejected(RejectReason::LivenessFailed)
+    );
 
     // another user's public key
     let other = enroll(&DeviceSecret::generate().unwrap(), RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
     let ch = v.issue_challenge(NOW).unwrap();
     let p = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
     let wrong = Enrolled { public_key: other.public_key, reference: &e.reference };
-    assert_eq!(v.verify(&p, &wrong, LivenessPolicy::Required, NOW).unwrap_err(), Error::ProofRejected(RejectReason::WrongPublicKey));
+    assert_eq!(
+        v.verify(&p, &wrong, LivenessPolicy::Required, NOW).unwrap_err(),
+        Error::ProofRejected(RejectReason::WrongPublicKey)
+    );
 
     // a challenge of another relying party
     let mut shop = Verifier::new("shop.example", MemoryNonceStore::default()).unwrap();
     let ch = shop.issue_challenge(NOW).unwrap();
     let e_shop = enroll(&secret, "shop.example", 1, &f.enroll, LockParams::DEFAULT).unwrap();
     let p = prove(&secret, &e_shop.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
-    assert_eq!(v.verify(&p, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(), Error::ProofRejected(RejectReason::WrongRpId));
+    assert_eq!(
+        v.verify(&p, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(),
+        Error::ProofRejected(RejectReason::WrongRpId)
+    );
     // and the bank's reference does not open under the shop's challenge
     assert_eq!(prove(&secret, &e.reference, &ch, obama2, [0; 32]).unwrap_err(), Error::ReferenceDecrypt);
 
@@ -102,7 +121,10 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     let mut p = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
     let last = p.len() - 1;
     p[last - 5] ^= 0x01;
-    assert_eq!(v.verify(&p, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(), Error::ProofRejected(RejectReason::BadSignature));
+    assert_eq!(
+        v.verify(&p, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(),
+        Error::ProofRejected(RejectReason::BadSignature)
+    );
 
     // biden cannot produce a proof at all
     let ch = v.issue_challenge(NOW).unwrap();
@@ -116,7 +138,10 @@ fn wrong_secret_or_epoch_is_a_decrypt_error_and_renewal_changes_everything() {
     let e1 = enroll(&secret, RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
     let e2 = enroll(&secret, RP, 2, &f.enroll, LockParams::DEFAULT).unwrap();
     let live = &f.live[0].1;
-    assert_eq!(open_key(&DeviceSecret::generate().unwrap(), RP, &e1.reference, live).unwrap_err(), Error::ReferenceDecrypt);
+    assert_eq!(
+        open_key(&DeviceSecret::generate().unwrap(), RP, &e1.reference, live).unwrap_err(),
+        Error::ReferenceDecrypt
+    );
     // epoch 2 re-enrollment: new public key, new reference, both open with the face
     assert_ne!(e1.public_key, e2.public_key);
     assert!(open_key(&secret, RP, &e2.reference, live).is_ok());

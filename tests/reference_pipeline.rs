@@ -12,7 +12,8 @@ use faceproof::pipeline::{FacePipeline, Precision, TemplateOptions};
 use serde_json::Value;
 
 fn expected() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/reference_embeddings.json")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/reference_embeddings.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 

@@ -45,13 +45,29 @@ fn apply(bytes: &[u8], muts: &[Mutation]) -> Vec<u8> {
     for m in muts {
         let n = b.len().max(1);
         match m {
-            Mutation::FlipBit(p, bit) => { if !b.is_empty() { b[p % n] ^= 1 << bit } }
-            Mutation::SetByte(p, v) => { if !b.is_empty() { b[p % n] = *v } }
+            Mutation::FlipBit(p, bit) => {
+                if !b.is_empty() {
+                    b[p % n] ^= 1 << bit
+                }
+            }
+            Mutation::SetByte(p, v) => {
+                if !b.is_empty() {
+                    b[p % n] = *v
+                }
+            }
             Mutation::Insert(p, v) => b.insert(p % (b.len() + 1), *v),
-            Mutation::Remove(p) => { if !b.is_empty() { b.remove(p % n); } }
+            Mutation::Remove(p) => {
+                if !b.is_empty() {
+                    b.remove(p % n);
+                }
+            }
             Mutation::Truncate(l) => b.truncate(l % n),
             Mutation::Append(x) => b.extend_from_slice(x),
-            Mutation::Swap(x, y) => { if !b.is_empty() { b.swap(x % n, y % n) } }
+            Mutation::Swap(x, y) => {
+                if !b.is_empty() {
+                    b.swap(x % n, y % n)
+                }
+            }
         }
     }
     b
@@ -60,7 +76,10 @@ fn apply(bytes: &[u8], muts: &[Mutation]) -> Vec<u8> {
 /// Synthetic enrollment views: one random unit vector and small perturbations of it.
 fn views(seed: u32) -> Vec<Embedding> {
     let mut s = seed;
-    let mut next = move || { s = s.wrapping_mul(1664525).wrapping_add(1013904223); (s >> 8) as f32 / 16777216.0 - 0.5 };
+    let mut next = move || {
+        s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+        (s >> 8) as f32 / 16777216.0 - 0.5
+    };
     let base: Vec<f32> = (0..DIM).map(|_| next()).collect();
     (0..8).map(|_| Embedding::normalized(base.iter().map(|v| v + 0.05 * next()).collect())).collect()
 }
@@ -80,7 +99,9 @@ fn fixture() -> &'static Fixture {
         let v = views(1);
         let e = enroll(&secret, RP, 3, &v, LockParams::DEFAULT).unwrap();
         let challenge = Challenge { rp_id: RP.into(), nonce: [9; 32], expires_at: u64::MAX };
-        let proof = prove(&secret, &e.reference, &challenge, &v[..1], liveness_digest_for(&challenge, true)).unwrap().to_bytes();
+        let proof = prove(&secret, &e.reference, &challenge, &v[..1], liveness_digest_for(&challenge, true))
+            .unwrap()
+            .to_bytes();
         Fixture { secret, reference: e.reference, public_key: e.public_key, proof, challenge }
     })
 }

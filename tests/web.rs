@@ -58,8 +58,7 @@ fn code(err: JsValue) -> String {
 
 #[wasm_bindgen_test]
 fn embeddings_equal_the_native_ones() {
-    let recorded: serde_json::Value =
-        serde_json::from_str(include_str!("data/native_embeddings.json")).unwrap();
+    let recorded: serde_json::Value = serde_json::from_str(include_str!("data/native_embeddings.json")).unwrap();
     let (float, shipped) = (engine(), engine_with(&SHIPPED_MODELS));
     let settings = common::recorded_settings().map(|(s, _)| (s, &float));
     for (setting, e) in settings.into_iter().chain([(common::SHIPPED_SETTING, &shipped)]) {
@@ -73,7 +72,9 @@ fn embeddings_equal_the_native_ones() {
             let want = recorded[setting][name]["embedding"].as_array().unwrap();
             let d = emb.iter().zip(want).map(|(a, b)| (*a as f64 - b.as_f64().unwrap()).abs()).fold(0.0, f64::max);
             let cosine: f64 = emb.iter().zip(want).map(|(a, b)| *a as f64 * b.as_f64().unwrap()).sum();
-            web_sys::console::log_1(&format!("{setting}/{name}: max |wasm - native| = {d:.2e}, cosine {cosine:.6}").into());
+            web_sys::console::log_1(
+                &format!("{setting}/{name}: max |wasm - native| = {d:.2e}, cosine {cosine:.6}").into(),
+            );
             if setting == common::SHIPPED_SETTING {
                 // The int8 kernels agree bit for bit (the test below); their inputs come from
                 // float layers that differ by ~1e-6 between builds, which moves the odd value
@@ -204,7 +205,10 @@ fn enroll_prove_verify_in_the_browser() {
     let proof = e.prove(&secret, &reference, challenge).unwrap();
     let ok = rp.verify(&proof, &public_key, &reference, now + 1000.0, false).unwrap();
     assert_eq!(get(&ok, "ok").as_bool(), Some(true));
-    assert_eq!(code(rp.verify(&proof, &public_key, &reference, now + 2000.0, false).unwrap_err()), "NONCE_REUSED_OR_UNKNOWN");
+    assert_eq!(
+        code(rp.verify(&proof, &public_key, &reference, now + 2000.0, false).unwrap_err()),
+        "NONCE_REUSED_OR_UNKNOWN"
+    );
     // without liveness the proof does not pass a verifier that requires it
     let challenge = rp.issue_challenge(now).unwrap();
     e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
@@ -218,9 +222,15 @@ fn enroll_prove_verify_in_the_browser() {
     // a wrong device secret cannot open the reference; a corrupted reference is refused
     let (px, w, h) = frame("obama2.jpg");
     e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    assert_eq!(code(e.prove(&new_device_secret().unwrap(), &reference, challenge.clone()).unwrap_err()), "REFERENCE_DECRYPT");
+    assert_eq!(
+        code(e.prove(&new_device_secret().unwrap(), &reference, challenge.clone()).unwrap_err()),
+        "REFERENCE_DECRYPT"
+    );
     e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    assert_eq!(code(e.prove(&secret, &reference[..reference.len() - 1], challenge).unwrap_err()), "MALFORMED_REFERENCE");
+    assert_eq!(
+        code(e.prove(&secret, &reference[..reference.len() - 1], challenge).unwrap_err()),
+        "MALFORMED_REFERENCE"
+    );
     // nothing captured: a clear error, not a panic
     assert_eq!(code(e.enroll(&secret, "bank.example", 1).unwrap_err()), "INVALID_ARGUMENT");
 }
@@ -240,7 +250,9 @@ fn analyze_reports_quality_reasons() {
     // tracked preview frames: the same face and verdict, from the second frame on without the detector
     let track = js_sys::Object::new();
     js_sys::Reflect::set(&track, &"track".into(), &true.into()).unwrap();
-    let x0 = |a: &JsValue| js_sys::Array::from(&get(&js_sys::Array::from(&get(a, "faces")).get(0), "box")).get(0).as_f64().unwrap();
+    let x0 = |a: &JsValue| {
+        js_sys::Array::from(&get(&js_sys::Array::from(&get(a, "faces")).get(0), "box")).get(0).as_f64().unwrap()
+    };
     for _ in 0..3 {
         let t = e.analyze(rgba(&img), img.width, img.height, track.clone().into()).unwrap();
         assert_eq!(get(&get(&t, "quality"), "usable").as_bool(), Some(true));

@@ -73,13 +73,20 @@ impl Db {
     }
 
     pub fn add_session(&self, token: &str, user: &str, expires_at: u64) -> rusqlite::Result<()> {
-        self.conn.execute("INSERT INTO sessions (token, user, expires_at) VALUES (?1, ?2, ?3)", params![token, user, expires_at as i64])?;
+        self.conn.execute(
+            "INSERT INTO sessions (token, user, expires_at) VALUES (?1, ?2, ?3)",
+            params![token, user, expires_at as i64],
+        )?;
         Ok(())
     }
 
     pub fn session_user(&self, token: &str, now: u64) -> rusqlite::Result<Option<String>> {
         self.conn
-            .query_row("SELECT user FROM sessions WHERE token = ?1 AND expires_at >= ?2", params![token, now as i64], |r| r.get(0))
+            .query_row(
+                "SELECT user FROM sessions WHERE token = ?1 AND expires_at >= ?2",
+                params![token, now as i64],
+                |r| r.get(0),
+            )
             .optional()
     }
 
@@ -99,7 +106,10 @@ impl NonceStore for UserNonces<'_> {
     fn insert(&mut self, nonce: [u8; 32], expires_at: u64) -> faceproof::Result<()> {
         self.db
             .conn
-            .execute("INSERT INTO challenges (nonce, user, expires_at) VALUES (?1, ?2, ?3)", params![&nonce[..], self.user, expires_at as i64])
+            .execute(
+                "INSERT INTO challenges (nonce, user, expires_at) VALUES (?1, ?2, ?3)",
+                params![&nonce[..], self.user, expires_at as i64],
+            )
             .map(|_| ())
             .map_err(|e| faceproof::Error::InvalidArgument(format!("database: {e}")))
     }
@@ -108,7 +118,11 @@ impl NonceStore for UserNonces<'_> {
     fn take(&mut self, nonce: &[u8; 32]) -> Option<u64> {
         self.db
             .conn
-            .query_row("DELETE FROM challenges WHERE nonce = ?1 AND user = ?2 RETURNING expires_at", params![&nonce[..], self.user], |r| r.get::<_, i64>(0))
+            .query_row(
+                "DELETE FROM challenges WHERE nonce = ?1 AND user = ?2 RETURNING expires_at",
+                params![&nonce[..], self.user],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()
             .ok()
             .flatten()

@@ -66,7 +66,11 @@ fn db_error(e: rusqlite::Error) -> ApiError {
 
 fn check_username(name: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok { Ok(()) } else { Err(bad("BAD_USERNAME", "1-64 characters: letters, digits, _ . -")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(bad("BAD_USERNAME", "1-64 characters: letters, digits, _ . -"))
+    }
 }
 
 #[derive(Deserialize)]
@@ -79,8 +83,10 @@ struct EnrollRequest {
 
 async fn enroll(State(app): State<Shared>, Json(req): Json<EnrollRequest>) -> Result<impl IntoResponse, ApiError> {
     check_username(&req.username)?;
-    let public_key = hex32::decode(&req.public_key).ok_or_else(|| bad("BAD_PUBLIC_KEY", "publicKey must be 64 hex digits"))?;
-    let reference = B64.decode(req.reference.as_bytes()).map_err(|_| bad("BAD_REFERENCE", "reference must be base64"))?;
+    let public_key =
+        hex32::decode(&req.public_key).ok_or_else(|| bad("BAD_PUBLIC_KEY", "publicKey must be 64 hex digits"))?;
+    let reference =
+        B64.decode(req.reference.as_bytes()).map_err(|_| bad("BAD_REFERENCE", "reference must be base64"))?;
     if reference.len() > MAX_REFERENCE {
         return Err(bad("BAD_REFERENCE", "reference too large"));
     }
@@ -91,7 +97,8 @@ async fn enroll(State(app): State<Shared>, Json(req): Json<EnrollRequest>) -> Re
     if header.public_key != public_key {
         return Err(bad("WRONG_PUBLIC_KEY", "the reference carries another public key"));
     }
-    let db = app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let db =
+        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
     if !db.add_user(&req.username, &public_key, &reference, now_ms()).map_err(db_error)? {
         return Err(ApiError(StatusCode::CONFLICT, "USERNAME_TAKEN", format!("{} is already enrolled", req.username)));
     }
@@ -104,13 +111,24 @@ struct ChallengeRequest {
     username: String,
 }
 
-async fn challenge(State(app): State<Shared>, Json(req): Json<ChallengeRequest>) -> Result<impl IntoResponse, ApiError> {
+async fn challenge(
+    State(app): State<Shared>,
+    Json(req): Json<ChallengeRequest>,
+) -> Result<impl IntoResponse, ApiError> {
     check_username(&req.username)?;
-    let db = app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
-    let user = db.user(&req.username).map_err(db_error)?.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))?;
+    let db =
+        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let user = db
+        .user(&req.username)
+        .map_err(db_error)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))?;
     let mut verifier = Verifier::new(&app.rp_id, db.nonces(&req.username)).map_err(|e| bad(e.code(), e.to_string()))?;
-    let ch = verifier.issue_challenge(now_ms()).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?;
-    Ok(Json(json!({"challenge": ch, "reference": B64.encode(&user.reference), "livenessRequired": app.liveness == LivenessPolicy::Required})))
+    let ch = verifier
+        .issue_challenge(now_ms())
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?;
+    Ok(Json(
+        json!({"challenge": ch, "reference": B64.encode(&user.reference), "livenessRequired": app.liveness == LivenessPolicy::Required}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -123,8 +141,12 @@ struct LoginRequest {
 async fn login(State(app): State<Shared>, Json(req): Json<LoginRequest>) -> Result<impl IntoResponse, ApiError> {
     check_username(&req.username)?;
     let proof = B64.decode(req.proof.as_bytes()).map_err(|_| bad("MALFORMED_PROOF", "proof must be base64"))?;
-    let db = app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
-    let user = db.user(&req.username).map_err(db_error)?.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))?;
+    let db =
+        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let user = db
+        .user(&req.username)
+        .map_err(db_error)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))?;
     let mut verifier = Verifier::new(&app.rp_id, db.nonces(&req.username)).map_err(|e| bad(e.code(), e.to_string()))?;
     let enrolled = Enrolled { public_key: user.public_key, reference: &user.reference };
     let now = now_ms();
@@ -132,7 +154,10 @@ async fn login(State(app): State<Shared>, Json(req): Json<LoginRequest>) -> Resu
         let status = if e.code() == "MALFORMED_PROOF" { StatusCode::BAD_REQUEST } else { StatusCode::UNAUTHORIZED };
         ApiError(status, e.code(), e.to_string())
     })?;
-    let token = hex32::encode(&faceproof::protect::keys::random_bytes::<32>().map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?);
+    let token = hex32::encode(
+        &faceproof::protect::keys::random_bytes::<32>()
+            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?,
+    );
     db.add_session(&token, &req.username, now + SESSION_MS).map_err(db_error)?;
     let cookie = format!("session={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_MS / 1000);
     Ok(([(header::SET_COOKIE, cookie)], Json(json!({"ok": true, "user": req.username}))))
@@ -146,21 +171,26 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     let unauthorized = || ApiError(StatusCode::UNAUTHORIZED, "NOT_LOGGED_IN", "no valid session".into());
     let token = session_token(&headers).ok_or_else(unauthorized)?;
-    let db = app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let db =
+        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
     let user = db.session_user(&token, now_ms()).map_err(db_error)?.ok_or_else(unauthorized)?;
     Ok(Json(json!({"user": user})))
 }
 
 async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     if let Some(token) = session_token(&headers) {
-        let db = app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+        let db = app
+            .db
+            .lock()
+            .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
         db.end_session(&token).map_err(db_error)?;
     }
     Ok(([(header::SET_COOKIE, "session=; Max-Age=0; Path=/")], Json(json!({"ok": true}))))
 }
 
 async fn health(State(app): State<Shared>) -> Result<impl IntoResponse, ApiError> {
-    let db = app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let db =
+        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
     Ok(Json(json!({"ok": true, "rpId": app.rp_id, "users": db.users().map_err(db_error)?})))
 }
 
@@ -168,7 +198,8 @@ async fn health(State(app): State<Shared>) -> Result<impl IntoResponse, ApiError
 async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if (status.is_client_error() || status.is_server_error()) && !is_json {
         let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap_or_default();
         let code = match status {
@@ -220,7 +251,11 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let liveness = if arg(&args, "--liveness", "required") == "off" { LivenessPolicy::NotRequired } else { LivenessPolicy::Required };
+    let liveness = if arg(&args, "--liveness", "required") == "off" {
+        LivenessPolicy::NotRequired
+    } else {
+        LivenessPolicy::Required
+    };
     let app = Arc::new(App { db: Mutex::new(db), rp_id: arg(&args, "--rp-id", "localhost"), liveness });
     let router = router(app, arg(&args, "--www", "www").into(), arg(&args, "--pkg", "pkg").into());
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
@@ -231,7 +266,11 @@ async fn main() {
         }
     };
     println!("faceproof demo on http://localhost:{port}/  (database {})", db_path.display());
-    let _ = axum::serve(listener, router).with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; }).await;
+    let _ = axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
 }
 
 #[cfg(test)]
@@ -248,7 +287,10 @@ mod tests {
 
     fn views(seed: u32) -> Vec<Embedding> {
         let mut s = seed;
-        let mut next = move || { s = s.wrapping_mul(1664525).wrapping_add(1013904223); (s >> 8) as f32 / 16777216.0 - 0.5 };
+        let mut next = move || {
+            s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+            (s >> 8) as f32 / 16777216.0 - 0.5
+        };
         let base: Vec<f32> = (0..DIM).map(|_| next()).collect();
         (0..6).map(|_| Embedding::normalized(base.iter().map(|v| v + 0.03 * next()).collect())).collect()
     }
@@ -268,8 +310,18 @@ mod tests {
         Harness { router: router(app.clone(), dir.clone(), dir.clone()), app, _dir: dir }
     }
 
-    async fn call(h: &Harness, method: &str, path: &str, body: &str) -> (StatusCode, serde_json::Value, Option<String>) {
-        let req = Request::builder().method(method).uri(path).header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+    async fn call(
+        h: &Harness,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value, Option<String>) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
         let res = h.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let cookie = res.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
@@ -326,7 +378,8 @@ mod tests {
         let (_, j, _) = call(&h, "POST", "/api/challenge", r#"{"username":"ada"}"#).await;
         let ch: Challenge = serde_json::from_value(j["challenge"].clone()).unwrap();
         let proof = prove(&secret, &reference, &ch, &v[..1], liveness_digest_for(&ch, false)).unwrap().to_bytes();
-        let (s, j, _) = call(&h, "POST", "/api/login", &json!({"username": "ada", "proof": B64.encode(&proof)}).to_string()).await;
+        let (s, j, _) =
+            call(&h, "POST", "/api/login", &json!({"username": "ada", "proof": B64.encode(&proof)}).to_string()).await;
         assert_eq!((s, j["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("LIVENESS_FAILED")));
     }
 }

@@ -149,8 +149,14 @@ mod tests {
     fn one_overlap_costs_what_it_should() {
         // 4 genuine, 4 impostor; one impostor scores above every genuine pair
         let p = vec![
-            pair(1, true, 0.9), pair(1, true, 0.8), pair(1, true, 0.7), pair(1, true, 0.6),
-            pair(1, false, 0.1), pair(1, false, 0.2), pair(1, false, 0.3), pair(1, false, 0.95),
+            pair(1, true, 0.9),
+            pair(1, true, 0.8),
+            pair(1, true, 0.7),
+            pair(1, true, 0.6),
+            pair(1, false, 0.1),
+            pair(1, false, 0.2),
+            pair(1, false, 0.3),
+            pair(1, false, 0.95),
         ];
         let (tar, t) = tar_at_far(&p, 0.0);
         assert_eq!(t, 0.95);

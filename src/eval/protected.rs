@@ -74,7 +74,8 @@ pub fn dsys(mated: &[f64], nonmated: &[f64]) -> f64 {
         let mean = xs.iter().sum::<f64>() / n;
         let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt().max(1e-9);
         let h = 1.06 * sd * n.powf(-0.2);
-        xs.iter().map(|x| (-0.5 * ((s - x) / h).powi(2)).exp()).sum::<f64>() / (n * h * (2.0 * std::f64::consts::PI).sqrt())
+        xs.iter().map(|x| (-0.5 * ((s - x) / h).powi(2)).exp()).sum::<f64>()
+            / (n * h * (2.0 * std::f64::consts::PI).sqrt())
     };
     let steps = 512;
     let ds = (hi - lo) / steps as f64;
@@ -83,9 +84,19 @@ pub fn dsys(mated: &[f64], nonmated: &[f64]) -> f64 {
         let s = lo + (i as f64 + 0.5) * ds;
         let pm = kde(mated, s);
         let pn = kde(nonmated, s);
-        let d = if pn <= 0.0 { if pm > 0.0 { 1.0 } else { 0.0 } } else {
+        let d = if pn <= 0.0 {
+            if pm > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        } else {
             let lr = pm / pn;
-            if lr > 1.0 { 2.0 * lr / (1.0 + lr) - 1.0 } else { 0.0 }
+            if lr > 1.0 {
+                2.0 * lr / (1.0 + lr) - 1.0
+            } else {
+                0.0
+            }
         };
         total += pm * d * ds;
     }
@@ -120,7 +131,13 @@ mod tests {
         let mut s = 1u64;
         let fr: Vec<f64> = (0..4000)
             .map(|_| {
-                (0..256).filter(|_| { s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); (s >> 33) & 1 == 1 }).count() as f64 / 256.0
+                (0..256)
+                    .filter(|_| {
+                        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        (s >> 33) & 1 == 1
+                    })
+                    .count() as f64
+                    / 256.0
             })
             .collect();
         let dof = degrees_of_freedom(&fr);
@@ -171,7 +188,8 @@ pub struct CurvePoint {
 
 /// The device secret of pair `i` (deterministic, so runs are repeatable).
 pub fn pair_secret(i: usize, salt: &str) -> DeviceSecret {
-    let h: [u8; 32] = Sha256::new().chain_update(salt.as_bytes()).chain_update((i as u64).to_le_bytes()).finalize().into();
+    let h: [u8; 32] =
+        Sha256::new().chain_update(salt.as_bytes()).chain_update((i as u64).to_le_bytes()).finalize().into();
     DeviceSecret::from_bytes(&h).expect("32 bytes") // ok: evaluation harness, constant valid inputs
 }
 
@@ -184,7 +202,12 @@ fn probes_of(v: &ImageViews, mode: ProbeMode) -> &[Embedding] {
 
 /// The seed of pair `i`'s lock layout in draw `r` (draw 0 is what [`real_run`] uses).
 pub fn lock_seed(i: usize, r: usize) -> [u8; 32] {
-    Sha256::new().chain_update(b"lfw-lock-seed").chain_update((i as u64).to_le_bytes()).chain_update((r as u64).to_le_bytes()).finalize().into()
+    Sha256::new()
+        .chain_update(b"lfw-lock-seed")
+        .chain_update((i as u64).to_le_bytes())
+        .chain_update((r as u64).to_le_bytes())
+        .finalize()
+        .into()
 }
 
 /// The sweep's grid: every combination of these.
@@ -227,7 +250,8 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
         range
             .map(|i| {
                 let p = pairs[i];
-                let keys = crate::protect::keys::Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("rp id"); // ok: evaluation harness, constant valid inputs
+                let keys =
+                    crate::protect::keys::Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("rp id"); // ok: evaluation harness, constant valid inputs
                 let mut out = vec![vec![false; draws]; points.len()];
                 let mut current_n = 0;
                 let mut projections = (vec![], vec![]);
@@ -243,7 +267,8 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
                     for (&q, &v) in reliable.iter().zip(&values) {
                         enrolled[q as usize] = v;
                     }
-                    let disagree: Vec<Vec<bool>> = probes.iter().map(|pr| (0..n as usize).map(|q| pr.bit(q) != enrolled[q]).collect()).collect();
+                    let disagree: Vec<Vec<bool>> =
+                        probes.iter().map(|pr| (0..n as usize).map(|q| pr.bit(q) != enrolled[q]).collect()).collect();
                     #[allow(clippy::needless_range_loop)] // r is also the lock seed's draw number
                     for r in 0..draws {
                         let seed = lock_seed(i, r);
@@ -263,7 +288,9 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
                                 ProbeMode::Single => &first[..1],
                                 ProbeMode::Views => &first[..],
                             };
-                            out[g][r] = views.iter().any(|f| f[..params.locks as usize].iter().any(|&x| x >= params.k as usize));
+                            out[g][r] = views
+                                .iter()
+                                .any(|f| f[..params.locks as usize].iter().any(|&x| x >= params.k as usize));
                         }
                     }
                 }
@@ -284,7 +311,10 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
 /// TAR, FAR and false accepts averaged over draws.
 pub fn mean_rates(pairs: &[PairIdx], draws: &[Vec<bool>], keep: impl Fn(&PairIdx) -> bool + Copy) -> (f64, f64, f64) {
     let n = draws.len().max(1) as f64;
-    draws.iter().map(|d| rates(pairs, d, keep)).fold((0.0, 0.0, 0.0), |a, r| (a.0 + r.0 / n, a.1 + r.1 / n, a.2 + r.2 as f64 / n))
+    draws
+        .iter()
+        .map(|d| rates(pairs, d, keep))
+        .fold((0.0, 0.0, 0.0), |a, r| (a.0 + r.0 / n, a.1 + r.1 / n, a.2 + r.2 as f64 / n))
 }
 
 /// TAR, FAR and the number of false accepts of decisions over `pairs` (optionally one fold).
@@ -349,7 +379,8 @@ pub fn real_run(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mo
     for (i, p) in pairs.iter().enumerate() {
         let secret = pair_secret(i, "lfw-protected");
         let t0 = crate::clock::now_ms();
-        let e = enroll_with_lock_seed(&secret, "lfw.eval", 1, &images[p.a].enroll, params, lock_seed(i, 0)).expect("enroll"); // ok: evaluation harness, constant valid inputs
+        let e = enroll_with_lock_seed(&secret, "lfw.eval", 1, &images[p.a].enroll, params, lock_seed(i, 0))
+            .expect("enroll"); // ok: evaluation harness, constant valid inputs
         let t1 = crate::clock::now_ms();
         let opened = open_key(&secret, "lfw.eval", &e.reference, probes_of(&images[p.b], mode)).is_ok();
         let t2 = crate::clock::now_ms();

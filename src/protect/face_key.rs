@@ -43,7 +43,11 @@ impl LockParams {
             && (8..=128).contains(&self.k)
             && (self.k as u16) <= self.reliable
             && (1..=8192).contains(&self.locks);
-        if ok { Ok(()) } else { Err(Error::InvalidArgument(format!("lock parameters out of range: {self:?}"))) }
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(format!("lock parameters out of range: {self:?}")))
+        }
     }
 }
 
@@ -89,10 +93,7 @@ pub fn select_reliable(views: &[Projection], m: usize) -> Result<(Vec<u16>, Vec<
     score.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut chosen: Vec<usize> = score[..m].iter().map(|s| s.1).collect();
     chosen.sort_unstable();
-    let bits = chosen
-        .iter()
-        .map(|&i| views.iter().map(|v| v.0[i]).sum::<f32>() > 0.0)
-        .collect();
+    let bits = chosen.iter().map(|&i| views.iter().map(|v| v.0[i]).sum::<f32>() > 0.0).collect();
     Ok((chosen.into_iter().map(|i| i as u16).collect(), bits))
 }
 
@@ -138,7 +139,13 @@ fn gather_bits(positions: &[u16], bit: impl Fn(usize) -> bool) -> Vec<u8> {
 }
 
 /// Lock `secret` under the enrollment views.
-pub fn lock(secret: &Scalar, views: &[Projection], params: LockParams, lock_key: &[u8; 32], seed: [u8; 32]) -> Result<FaceLocks> {
+pub fn lock(
+    secret: &Scalar,
+    views: &[Projection],
+    params: LockParams,
+    lock_key: &[u8; 32],
+    seed: [u8; 32],
+) -> Result<FaceLocks> {
     params.validate()?;
     if views.iter().any(|v| v.0.len() != params.n_bits as usize) {
         return Err(Error::InvalidArgument("views do not match the code length".into()));
@@ -170,10 +177,16 @@ pub fn lock(secret: &Scalar, views: &[Projection], params: LockParams, lock_key:
 
 /// Try every probe against every lock. Returns the scalar when a lock opens *and* the scalar
 /// matches `public_key` (a false tag match is then harmless).
-pub fn open(locks: &FaceLocks, probes: &[Projection], lock_key: &[u8; 32], public_key: &CompressedRistretto) -> Option<Scalar> {
+pub fn open(
+    locks: &FaceLocks,
+    probes: &[Projection],
+    lock_key: &[u8; 32],
+    public_key: &CompressedRistretto,
+) -> Option<Scalar> {
     let k = locks.params.k as usize;
     let n = locks.params.n_bits as usize;
-    let layout: Vec<Vec<u16>> = (0..locks.params.locks).map(|j| lock_positions(&locks.seed, j, &locks.reliable, k)).collect();
+    let layout: Vec<Vec<u16>> =
+        (0..locks.params.locks).map(|j| lock_positions(&locks.seed, j, &locks.reliable, k)).collect();
     for probe in probes.iter().filter(|p| p.0.len() == n) {
         for (j, pos) in layout.iter().enumerate() {
             let mut bits = gather_bits(pos, |i| probe.bit(i));

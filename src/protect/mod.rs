@@ -43,13 +43,26 @@ fn project_all(t: &Transform, embeddings: &[Embedding]) -> Vec<Projection> {
 }
 
 /// Make a reference from several views of the enrolling face (frames, augmentations).
-pub fn enroll(secret: &DeviceSecret, rp_id: &str, epoch: u32, views: &[Embedding], params: LockParams) -> Result<Enrollment> {
+pub fn enroll(
+    secret: &DeviceSecret,
+    rp_id: &str,
+    epoch: u32,
+    views: &[Embedding],
+    params: LockParams,
+) -> Result<Enrollment> {
     enroll_with_lock_seed(secret, rp_id, epoch, views, params, random_bytes()?)
 }
 
 /// [`enroll`] with a given seed for the choice of bits in each lock (reproducible
 /// evaluation; the scalar and the AEAD nonce still come from the OS).
-pub fn enroll_with_lock_seed(secret: &DeviceSecret, rp_id: &str, epoch: u32, views: &[Embedding], params: LockParams, lock_seed: [u8; 32]) -> Result<Enrollment> {
+pub fn enroll_with_lock_seed(
+    secret: &DeviceSecret,
+    rp_id: &str,
+    epoch: u32,
+    views: &[Embedding],
+    params: LockParams,
+    lock_seed: [u8; 32],
+) -> Result<Enrollment> {
     if views.is_empty() {
         return Err(Error::InvalidArgument("enrollment needs at least one face view".into()));
     }
@@ -79,7 +92,13 @@ pub fn open_key(secret: &DeviceSecret, rp_id: &str, reference_bytes: &[u8], prob
 }
 
 /// Answer a relying party's challenge: open the key with the live face and sign.
-pub fn prove(secret: &DeviceSecret, reference_bytes: &[u8], challenge: &Challenge, probes: &[Embedding], liveness_digest: [u8; 32]) -> Result<Proof> {
+pub fn prove(
+    secret: &DeviceSecret,
+    reference_bytes: &[u8],
+    challenge: &Challenge,
+    probes: &[Embedding],
+    liveness_digest: [u8; 32],
+) -> Result<Proof> {
     let mut scalar = open_key(secret, &challenge.rp_id, reference_bytes, probes)?;
     let proof = proof::sign(&scalar, challenge, reference::digest(reference_bytes), liveness_digest);
     zeroize::Zeroize::zeroize(&mut scalar);

@@ -45,7 +45,13 @@ pub struct Proof {
     pub response: [u8; 32],
 }
 
-fn transcript(ch: &Challenge, pk: &[u8; 32], reference: &[u8; 32], liveness: &[u8; 32], commitment: &[u8; 32]) -> Scalar {
+fn transcript(
+    ch: &Challenge,
+    pk: &[u8; 32],
+    reference: &[u8; 32],
+    liveness: &[u8; 32],
+    commitment: &[u8; 32],
+) -> Scalar {
     let mut h = Sha512::new();
     h.update(b"faceproof/proof/v1");
     h.update([VERSION, ch.rp_id.len() as u8]);
@@ -60,7 +66,12 @@ fn transcript(ch: &Challenge, pk: &[u8; 32], reference: &[u8; 32], liveness: &[u
 }
 
 /// Sign the challenge with the face-bound secret scalar.
-pub fn sign(secret: &Scalar, challenge: &Challenge, reference_digest: [u8; 32], liveness_digest: [u8; 32]) -> Result<Proof> {
+pub fn sign(
+    secret: &Scalar,
+    challenge: &Challenge,
+    reference_digest: [u8; 32],
+    liveness_digest: [u8; 32],
+) -> Result<Proof> {
     check_rp_id(&challenge.rp_id)?;
     let public_key = (secret * RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
     // Hedged nonce: deterministic in the secret and message, plus fresh randomness, so that
@@ -90,7 +101,13 @@ impl Proof {
         if CompressedRistretto(self.commitment).decompress().is_none() {
             return false;
         }
-        let c = transcript(&self.challenge, &self.public_key, &self.reference_digest, &self.liveness_digest, &self.commitment);
+        let c = transcript(
+            &self.challenge,
+            &self.public_key,
+            &self.reference_digest,
+            &self.liveness_digest,
+            &self.commitment,
+        );
         // z*G - c*P must equal R
         let r = RistrettoPoint::vartime_double_scalar_mul_basepoint(&c, &(-pk), &z);
         r.compress().to_bytes() == self.commitment
@@ -105,7 +122,8 @@ impl Proof {
         out.extend_from_slice(ch.rp_id.as_bytes());
         out.extend_from_slice(&ch.nonce);
         out.extend_from_slice(&ch.expires_at.to_le_bytes());
-        for part in [&self.public_key, &self.reference_digest, &self.liveness_digest, &self.commitment, &self.response] {
+        for part in [&self.public_key, &self.reference_digest, &self.liveness_digest, &self.commitment, &self.response]
+        {
             out.extend_from_slice(part);
         }
         out

@@ -168,9 +168,8 @@ pub fn unseal(keys: &Keys, rp_id: &str, epoch: u32, bytes: &[u8]) -> Result<(Hea
         return Err(Error::ReferenceDecrypt);
     }
     let cipher = ChaCha20Poly1305::new((&keys.aead).into());
-    let mut plain = cipher
-        .decrypt((&header.nonce).into(), Payload { msg: body, aad })
-        .map_err(|_| Error::ReferenceDecrypt)?;
+    let mut plain =
+        cipher.decrypt((&header.nonce).into(), Payload { msg: body, aad }).map_err(|_| Error::ReferenceDecrypt)?;
     let locks = decode_locks(&plain);
     plain.zeroize();
     Ok((header, locks?))

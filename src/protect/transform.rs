@@ -85,12 +85,7 @@ impl Transform {
     }
 
     pub fn project(&self, e: &Embedding) -> Projection {
-        Projection(
-            self.rows
-                .chunks_exact(DIM)
-                .map(|w| dot(w, &e.0))
-                .collect(),
-        )
+        Projection(self.rows.chunks_exact(DIM).map(|w| dot(w, &e.0)).collect())
     }
 }
 
@@ -130,7 +125,14 @@ mod tests {
 
     fn unit(seed: u32) -> Embedding {
         let mut s = seed;
-        Embedding::normalized((0..DIM).map(|_| { s = s.wrapping_mul(1664525).wrapping_add(1013904223); (s >> 8) as f32 / 16777216.0 - 0.5 }).collect())
+        Embedding::normalized(
+            (0..DIM)
+                .map(|_| {
+                    s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+                    (s >> 8) as f32 / 16777216.0 - 0.5
+                })
+                .collect(),
+        )
     }
 
     #[test]

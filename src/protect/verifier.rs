@@ -82,7 +82,13 @@ impl<S: NonceStore> Verifier<S> {
     }
 
     /// Verify a proof (its bytes) for a user. The nonce is consumed whatever the outcome.
-    pub fn verify(&mut self, proof_bytes: &[u8], enrolled: &Enrolled, liveness: LivenessPolicy, now: u64) -> Result<Proof> {
+    pub fn verify(
+        &mut self,
+        proof_bytes: &[u8],
+        enrolled: &Enrolled,
+        liveness: LivenessPolicy,
+        now: u64,
+    ) -> Result<Proof> {
         let proof = Proof::from_bytes(proof_bytes)?;
         if proof.challenge.rp_id != self.rp_id {
             return Err(Error::ProofRejected(RejectReason::WrongRpId));
@@ -97,7 +103,13 @@ impl<S: NonceStore> Verifier<S> {
 
 /// Verify a proof against a challenge the caller issued and has just taken out of its own
 /// single-use store (servers that keep nonces in their database use this directly).
-pub fn verify_proof(proof_bytes: &[u8], issued: &Challenge, enrolled: &Enrolled, liveness: LivenessPolicy, now: u64) -> Result<Proof> {
+pub fn verify_proof(
+    proof_bytes: &[u8],
+    issued: &Challenge,
+    enrolled: &Enrolled,
+    liveness: LivenessPolicy,
+    now: u64,
+) -> Result<Proof> {
     let proof = Proof::from_bytes(proof_bytes)?;
     let reject = |r| Err(Error::ProofRejected(r));
     if proof.challenge.rp_id != issued.rp_id {

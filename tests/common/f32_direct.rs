@@ -2,8 +2,8 @@
 //! against that GEMM path, and patch 10's 2x2 max pooling against rten's generic pooling: bit
 //! for bit, in each browser build (`tests/web.rs`).
 use rten::ops::{
-    conv, conv_2d_im2col_f32, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, im2col_f32_applies, one_pixel_f32_applies,
-    max_pool, max_pool_2x2, pointwise_f32_applies, ConvGeometry, Padding, RoundMode,
+    conv, conv_2d_im2col_f32, conv_2d_one_pixel_f32, conv_2d_pointwise_f32, im2col_f32_applies, max_pool, max_pool_2x2,
+    one_pixel_f32_applies, pointwise_f32_applies, ConvGeometry, Padding, RoundMode,
 };
 use rten::BufferPool;
 use rten_tensor::prelude::*;
@@ -97,7 +97,14 @@ pub fn check_pointwise_against_gemm() {
 /// pooling (512 deep), fewer than 4 output rows, row counts not a multiple of 4, depths not a
 /// multiple of 4, a batch of 2.
 pub fn check_one_pixel_against_gemm() {
-    let cases = [(1, 32, 1404, 3, 3), (1, 512, 192, 1, 1), (2, 512, 512, 1, 1), (1, 32, 1, 3, 3), (2, 7, 6, 1, 1), (1, 300, 3, 1, 1)];
+    let cases = [
+        (1, 32, 1404, 3, 3),
+        (1, 512, 192, 1, 1),
+        (2, 512, 512, 1, 1),
+        (1, 32, 1, 3, 3),
+        (2, 7, 6, 1, 1),
+        (1, 300, 3, 1, 1),
+    ];
     for (i, &(n, c, out_c, kh, kw)) in cases.iter().enumerate() {
         assert!(one_pixel_f32_applies([kh, kw], [kh, kw], out_c, c), "case {i}");
         let pool = BufferPool::new();
@@ -178,9 +185,15 @@ pub fn check_max_pool_against_generic() {
         assert_eq!(generic.len(), got.len());
         // Relaxed SIMD's max (LLVM's vectorization of the generic loop) may return either zero
         // for -0 vs +0: equal as numbers there, bit for bit with plain SIMD.
-        let same = |a: &f32, b: &f32| if cfg!(target_feature = "relaxed-simd") { a == b } else { a.to_bits() == b.to_bits() };
+        let same =
+            |a: &f32, b: &f32| if cfg!(target_feature = "relaxed-simd") { a == b } else { a.to_bits() == b.to_bits() };
         let mismatch = generic.iter().zip(got.iter()).position(|(a, b)| !same(a, b));
-        assert!(mismatch.is_none(), "case {i}: output {mismatch:?}: {:?} vs {:?}", mismatch.map(|j| generic.to_vec()[j]), mismatch.map(|j| got.to_vec()[j]));
+        assert!(
+            mismatch.is_none(),
+            "case {i}: output {mismatch:?}: {:?} vs {:?}",
+            mismatch.map(|j| generic.to_vec()[j]),
+            mismatch.map(|j| got.to_vec()[j])
+        );
     }
     // NaN loses to any number, in any position of the window; a window of NaNs gives the fold's
     // start, -inf (as rten's scalar fold does).

@@ -22,7 +22,13 @@ pub fn values(n: usize, seed: u64) -> Vec<f32> {
 /// symmetric per output channel in [-127, 127]; each pixel's channels asymmetric in [0, 127]
 /// over a range that holds 0, rounded to nearest (ties to even, by adding 2^23); an exact
 /// integer dot product, then one float multiply and add, then PRelu.
-pub fn int8_definition(input: &[f32], [n, c, h, w]: [usize; 4], weights: &[f32], bias: &[f32], slopes: &[f32]) -> Vec<f32> {
+pub fn int8_definition(
+    input: &[f32],
+    [n, c, h, w]: [usize; 4],
+    weights: &[f32],
+    bias: &[f32],
+    slopes: &[f32],
+) -> Vec<f32> {
     let (out_c, pixels) = (bias.len(), h * w);
     let mut out = vec![0f32; n * out_c * pixels];
     let w_q: Vec<(f32, Vec<i32>)> = weights
@@ -64,9 +70,8 @@ pub fn int8_definition(input: &[f32], [n, c, h, w]: [usize; 4], weights: &[f32],
 pub fn check_against_definition() {
     // Channel counts that are and are not multiples of the 4-byte dot product and of the tile's
     // 4 rows; pixel counts that are and are not multiples of the 8-pixel panel; a pixel of zeros.
-    for (i, &(n, c, out_c, h, w)) in [(2, 13, 10, 5, 7), (1, 64, 128, 8, 8), (1, 3, 1, 1, 1), (2, 32, 20, 7, 7)]
-        .iter()
-        .enumerate()
+    for (i, &(n, c, out_c, h, w)) in
+        [(2, 13, 10, 5, 7), (1, 64, 128, 8, 8), (1, 3, 1, 1, 1), (2, 32, 20, 7, 7)].iter().enumerate()
     {
         let shape = [n, c, h, w];
         let mut input = values(n * c * h * w, 11 + i as u64);
@@ -98,8 +103,17 @@ pub fn check_against_definition() {
 
         // And it approximates the float convolution: within 2 % of the largest output.
         let bias_t = Tensor::from_data(&[out_c], bias.clone());
-        let float = conv(&pool, input_t.view(), kernel_t.view(), Some(bias_t.nd_view()), Padding::zero::<2>(), 1, &[1, 1], &[1, 1])
-            .unwrap();
+        let float = conv(
+            &pool,
+            input_t.view(),
+            kernel_t.view(),
+            Some(bias_t.nd_view()),
+            Padding::zero::<2>(),
+            1,
+            &[1, 1],
+            &[1, 1],
+        )
+        .unwrap();
         let max = float.iter().fold(0f32, |m, v| m.max(v.abs()));
         let worst = got.iter().zip(float.iter()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(worst <= 0.02 * max, "case {i}: int8 vs float32 {worst} (outputs up to {max})");
@@ -125,7 +139,11 @@ pub fn check_against_definition() {
     let kernel = PointwiseInt8Kernel::new(Tensor::from_data(&[out_c, c, 1, 1], weights.clone()).nd_view()).unwrap();
     let input_t = Tensor::from_data(&[1, c, 2, pixels / 2], input.clone());
     let got = conv_2d_pointwise_int8(&BufferPool::new(), &input_t.nd_view(), &kernel, Some(&bias), None);
-    assert_eq!(got.to_vec(), int8_definition(&input, [1, c, 2, pixels / 2], &weights, &bias, &vec![1.; out_c]), "extremes");
+    assert_eq!(
+        got.to_vec(),
+        int8_definition(&input, [1, c, 2, pixels / 2], &weights, &bias, &vec![1.; out_c]),
+        "extremes"
+    );
     // Beyond 1024 input channels the float correction could round: such kernels stay in float.
     assert!(PointwiseInt8Kernel::new(Tensor::from_data(&[4, 1025, 1, 1], vec![0.01; 4 * 1025]).nd_view()).is_none());
 
@@ -140,4 +158,3 @@ pub fn check_against_definition() {
         assert!(PointwiseInt8Kernel::new(Tensor::from_data(&[8, c, 1, 1], w).nd_view()).is_none(), "{c}");
     }
 }
-

@@ -5,10 +5,10 @@ use faceproof::pipeline::TemplateOptions;
 
 #[cfg(feature = "inference")]
 pub mod depthwise;
-#[cfg(feature = "inference")]
-pub mod int8;
 #[cfg(all(feature = "inference", target_arch = "wasm32"))]
 pub mod f32_direct;
+#[cfg(feature = "inference")]
+pub mod int8;
 
 pub const PORTRAITS: [&str; 4] = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"];
 
@@ -102,7 +102,8 @@ pub mod degrade {
 
     /// Resize by `s` (bilinear).
     pub fn scale(img: &RgbImage, s: f64) -> RgbImage {
-        let (w, h) = (((img.width as f64) * s).round().max(1.0) as u32, ((img.height as f64) * s).round().max(1.0) as u32);
+        let (w, h) =
+            (((img.width as f64) * s).round().max(1.0) as u32, ((img.height as f64) * s).round().max(1.0) as u32);
         warp(img, &Affine([1.0 / s, 0.0, 0.5 / s - 0.5, 0.0, 1.0 / s, 0.5 / s - 0.5]), w, h)
     }
 
@@ -123,18 +124,29 @@ pub mod degrade {
 
 /// A 640x480 "camera frame" showing the face of `img` centred, with the given distance between
 /// the eyes (pixels): the same framing for photos of different sizes.
-pub fn camera_frame(p: &faceproof::pipeline::FacePipeline, img: &faceproof::image::RgbImage, eye_distance: f64) -> faceproof::image::RgbImage {
+pub fn camera_frame(
+    p: &faceproof::pipeline::FacePipeline,
+    img: &faceproof::image::RgbImage,
+    eye_distance: f64,
+) -> faceproof::image::RgbImage {
     p.reframe(img, eye_distance, 640, 480).unwrap()
 }
 
 /// A document-like image: a light card with a coloured band, lines of dark "text" blocks and
 /// the portrait's face pasted small on the left (eye distance `eye_px`).
-pub fn id_card(p: &faceproof::pipeline::FacePipeline, portrait: &faceproof::image::RgbImage, eye_px: f64) -> faceproof::image::RgbImage {
+pub fn id_card(
+    p: &faceproof::pipeline::FacePipeline,
+    portrait: &faceproof::image::RgbImage,
+    eye_px: f64,
+) -> faceproof::image::RgbImage {
     use faceproof::image::RgbImage;
     let (w, h) = (860u32, 540u32);
     let mut card = RgbImage::new(w, h);
     let mut seed = 17u32;
-    let mut rnd = move || { seed = seed.wrapping_mul(1664525).wrapping_add(1013904223); seed >> 8 };
+    let mut rnd = move || {
+        seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+        seed >> 8
+    };
     for y in 0..h {
         for x in 0..w {
             let i = ((y * w + x) * 3) as usize;
@@ -162,7 +174,8 @@ pub fn id_card(p: &faceproof::pipeline::FacePipeline, portrait: &faceproof::imag
     }
     // the photo: a 240x320 window around the face
     let face = camera_frame(p, portrait, eye_px);
-    let photo = faceproof::geometry::warp(&face, &faceproof::geometry::Affine([1.0, 0.0, 200.0, 0.0, 1.0, 100.0]), 240, 320);
+    let photo =
+        faceproof::geometry::warp(&face, &faceproof::geometry::Affine([1.0, 0.0, 200.0, 0.0, 1.0, 100.0]), 240, 320);
     for y in 0..320u32 {
         for x in 0..240u32 {
             let s = ((y * 240 + x) * 3) as usize;

@@ -18,7 +18,8 @@ fn need<'a>(args: &'a Args, name: &str) -> Result<&'a str, Error> {
 }
 
 fn secret(args: &Args) -> Result<DeviceSecret, Error> {
-    let bytes = hex32::decode(need(args, "secret")?).ok_or_else(|| Error::InvalidArgument("--secret must be 64 hex digits".into()))?;
+    let bytes = hex32::decode(need(args, "secret")?)
+        .ok_or_else(|| Error::InvalidArgument("--secret must be 64 hex digits".into()))?;
     DeviceSecret::from_bytes(&bytes)
 }
 
@@ -43,16 +44,24 @@ fn views(args: &Args) -> Result<Vec<Embedding>, Error> {
 
 fn challenge(args: &Args) -> Result<Challenge, Error> {
     let text = need(args, "challenge")?;
-    let json = if text.trim_start().starts_with('{') { text.to_string() } else { String::from_utf8_lossy(&read(text)?).into_owned() };
+    let json = if text.trim_start().starts_with('{') {
+        text.to_string()
+    } else {
+        String::from_utf8_lossy(&read(text)?).into_owned()
+    };
     serde_json::from_str(&json).map_err(|e| Error::MalformedProof(format!("challenge: {e}")))
 }
 
 pub fn enroll(args: &Args) -> Result<(), Error> {
-    let epoch = args.value("epoch").map_or(Ok(1), |e| e.parse().map_err(|_| Error::InvalidArgument("bad --epoch".into())))?;
+    let epoch =
+        args.value("epoch").map_or(Ok(1), |e| e.parse().map_err(|_| Error::InvalidArgument("bad --epoch".into())))?;
     let e = enroll_views(&secret(args)?, need(args, "rp")?, epoch, &views(args)?, LockParams::DEFAULT)?;
     let out = need(args, "out")?;
     std::fs::write(out, &e.reference).map_err(|err| Error::InvalidArgument(format!("{out}: {err}")))?;
-    println!("{}", serde_json::json!({"publicKey": hex32::encode(&e.public_key), "reference": out, "bytes": e.reference.len()}));
+    println!(
+        "{}",
+        serde_json::json!({"publicKey": hex32::encode(&e.public_key), "reference": out, "bytes": e.reference.len()})
+    );
     Ok(())
 }
 
@@ -68,12 +77,18 @@ pub fn prove(args: &Args) -> Result<(), Error> {
 
 pub fn verify(args: &Args) -> Result<(), Error> {
     use base64::Engine;
-    let public_key = hex32::decode(need(args, "public-key")?).ok_or_else(|| Error::InvalidArgument("--public-key must be 64 hex digits".into()))?;
+    let public_key = hex32::decode(need(args, "public-key")?)
+        .ok_or_else(|| Error::InvalidArgument("--public-key must be 64 hex digits".into()))?;
     let reference = read(need(args, "reference")?)?;
-    let proof = base64::engine::general_purpose::STANDARD.decode(need(args, "proof")?.trim()).map_err(|_| Error::MalformedProof("not base64".into()))?;
+    let proof = base64::engine::general_purpose::STANDARD
+        .decode(need(args, "proof")?.trim())
+        .map_err(|_| Error::MalformedProof("not base64".into()))?;
     let now = match args.value("now") {
         Some(n) => n.parse().map_err(|_| Error::InvalidArgument("bad --now".into()))?,
-        None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
     };
     let liveness = if args.has("no-liveness") { LivenessPolicy::NotRequired } else { LivenessPolicy::Required };
     verify_proof(&proof, &challenge(args)?, &Enrolled { public_key, reference: &reference }, liveness, now)?;

@@ -12,8 +12,8 @@
 //! `--blazeface-align`, `--detector front|back`, `--selection central|strongest`.
 //! Common options: `--models DIR` (default: `$FACEPROOF_MODELS` or the crate's `models/`).
 
-use faceproof::eval::{metrics, ScoredPair};
 use faceproof::detect::DetectorKind;
+use faceproof::eval::{metrics, ScoredPair};
 use faceproof::image::RgbImage;
 use faceproof::pipeline::{Alignment, FacePipeline, Precision, Selection, StageTimes, Template, TemplateOptions};
 use faceproof::quality::{Limits, Quality, Reason};
@@ -118,7 +118,30 @@ fn usage() -> ExitCode {
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     let Some(cmd) = raw.next() else { return usage() };
-    let args = match Args::parse(raw, &["models", "precision", "threshold", "pairs", "images", "limit", "selection", "detector", "cache", "draws", "secret", "rp", "epoch", "out", "reference", "challenge", "public-key", "proof", "now"]) {
+    let args = match Args::parse(
+        raw,
+        &[
+            "models",
+            "precision",
+            "threshold",
+            "pairs",
+            "images",
+            "limit",
+            "selection",
+            "detector",
+            "cache",
+            "draws",
+            "secret",
+            "rp",
+            "epoch",
+            "out",
+            "reference",
+            "challenge",
+            "public-key",
+            "proof",
+            "now",
+        ],
+    ) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -182,7 +205,10 @@ fn cmd_compare(args: &Args) -> Result<(), Error> {
     if args.has("json") {
         println!("{}", serde_json::json!({"score": score, "threshold": threshold, "same_person": same}));
     } else {
-        println!("score {score:.4}  threshold {threshold:.4}  {}", if same { "SAME PERSON" } else { "DIFFERENT PEOPLE" });
+        println!(
+            "score {score:.4}  threshold {threshold:.4}  {}",
+            if same { "SAME PERSON" } else { "DIFFERENT PEOPLE" }
+        );
     }
     Ok(())
 }
@@ -279,7 +305,8 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         decode_ms += faceproof::clock::now_ms() - t0;
         let e = template_for_eval(&p, &img, &o)?;
         if args.has("quality") {
-            let (q, _) = p.assess(&img, e.template.detection.clone(), e.template.faces_seen.max(1), &Limits::DEFAULT)?;
+            let (q, _) =
+                p.assess(&img, e.template.detection.clone(), e.template.faces_seen.max(1), &Limits::DEFAULT)?;
             qualities.insert(name.clone(), q.with_embedding_norm(e.template.norm, &Limits::DEFAULT));
             norms.insert(name.clone(), e.template.norm);
         }
@@ -321,22 +348,43 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
             obj.insert("detector".into(), format!("{:?}", o.detector).into());
             obj.insert("precision".into(), format!("{:?}", p.precision).into());
             if args.has("quality") {
-                obj.insert("quality".into(), quality_study(&rows, &scored, &qualities, &norms, m.threshold_at_far_1e_3));
+                obj.insert(
+                    "quality".into(),
+                    quality_study(&rows, &scored, &qualities, &norms, m.threshold_at_far_1e_3),
+                );
             }
         }
         println!("{j}");
     } else {
         println!("pairs {}  images {}", m.pairs, names.len());
-        println!("accuracy {:.2} % ± {:.2}  (folds: {})", m.accuracy * 100.0, m.accuracy_std * 100.0,
-            m.fold_accuracy.iter().map(|a| format!("{:.2}", a * 100.0)).collect::<Vec<_>>().join(" "));
+        println!(
+            "accuracy {:.2} % ± {:.2}  (folds: {})",
+            m.accuracy * 100.0,
+            m.accuracy_std * 100.0,
+            m.fold_accuracy.iter().map(|a| format!("{:.2}", a * 100.0)).collect::<Vec<_>>().join(" ")
+        );
         println!("EER {:.2} %", m.eer * 100.0);
-        println!("TAR {:.2} % at FAR 1 %;  {:.2} % at FAR 0.1 % (threshold {:.4})",
-            m.tar_at_far_1e_2 * 100.0, m.tar_at_far_1e_3 * 100.0, m.threshold_at_far_1e_3);
+        println!(
+            "TAR {:.2} % at FAR 1 %;  {:.2} % at FAR 0.1 % (threshold {:.4})",
+            m.tar_at_far_1e_2 * 100.0,
+            m.tar_at_far_1e_3 * 100.0,
+            m.threshold_at_far_1e_3
+        );
         println!("accuracy threshold (mean over folds) {:.4}", m.threshold);
         println!("no face above threshold: {no_face} images (strongest anchor used); several faces: {several} images (central one used)");
         println!("ms per image: {per_image}");
         if args.has("quality") {
-            println!("quality: {}", serde_json::to_string_pretty(&quality_study(&rows, &scored, &qualities, &norms, m.threshold_at_far_1e_3)).unwrap_or_default());
+            println!(
+                "quality: {}",
+                serde_json::to_string_pretty(&quality_study(
+                    &rows,
+                    &scored,
+                    &qualities,
+                    &norms,
+                    m.threshold_at_far_1e_3
+                ))
+                .unwrap_or_default()
+            );
         }
     }
     Ok(())
@@ -349,7 +397,13 @@ mod protected_eval;
 /// in the spirit of ISO/IEC 29794-5): false non-match rate at a fixed threshold (FAR 0.1 %
 /// over all pairs) and false matches, for all pairs, for pairs whose two images are usable,
 /// per reason, and when discarding the pairs with the lowest of each continuous measure.
-fn quality_study(rows: &[PairRow], scored: &[ScoredPair], q: &HashMap<String, Quality>, norms: &HashMap<String, f32>, threshold: f64) -> serde_json::Value {
+fn quality_study(
+    rows: &[PairRow],
+    scored: &[ScoredPair],
+    q: &HashMap<String, Quality>,
+    norms: &HashMap<String, f32>,
+    threshold: f64,
+) -> serde_json::Value {
     let errors = |keep: &dyn Fn(usize) -> bool| {
         let (mut g, mut fnm, mut i, mut fm, mut kept) = (0, 0, 0, 0, 0);
         for (k, s) in scored.iter().enumerate() {
@@ -372,14 +426,29 @@ fn quality_study(rows: &[PairRow], scored: &[ScoredPair], q: &HashMap<String, Qu
     };
     let pair_q = |k: usize| (&q[&rows[k].a], &q[&rows[k].b]);
     let mut per_reason = serde_json::Map::new();
-    let reasons = [Reason::FaceTooSmall, Reason::FaceCutOff, Reason::TooDark, Reason::TooBright, Reason::LowContrast,
-        Reason::Blurred, Reason::HeadTurned, Reason::HeadTilted, Reason::LowConfidence, Reason::MultipleFaces, Reason::FaceUnclear];
+    let reasons = [
+        Reason::FaceTooSmall,
+        Reason::FaceCutOff,
+        Reason::TooDark,
+        Reason::TooBright,
+        Reason::LowContrast,
+        Reason::Blurred,
+        Reason::HeadTurned,
+        Reason::HeadTilted,
+        Reason::LowConfidence,
+        Reason::MultipleFaces,
+        Reason::FaceUnclear,
+    ];
     for r in reasons {
         let images = q.values().filter(|x| x.reasons.contains(&r)).count();
-        let keep = |k: usize| { let (a, b) = pair_q(k); !a.reasons.contains(&r) && !b.reasons.contains(&r) };
+        let keep = |k: usize| {
+            let (a, b) = pair_q(k);
+            !a.reasons.contains(&r) && !b.reasons.contains(&r)
+        };
         let mut v = errors(&keep);
         v["images_flagged"] = images.into();
-        per_reason.insert(serde_json::to_value(r).ok().and_then(|x| x.as_str().map(String::from)).unwrap_or_default(), v);
+        per_reason
+            .insert(serde_json::to_value(r).ok().and_then(|x| x.as_str().map(String::from)).unwrap_or_default(), v);
     }
     // error versus discard for each continuous measure (pair quality = the worse image)
     let mut edc = serde_json::Map::new();
@@ -407,12 +476,19 @@ fn quality_study(rows: &[PairRow], scored: &[ScoredPair], q: &HashMap<String, Qu
         ("contrast", |x| x.measures.contrast as f64),
     ];
     for (name, f) in measures {
-        edc.insert(name.into(), edc_of(&|k| { let (a, b) = pair_q(k); f(a).min(f(b)) }));
+        edc.insert(
+            name.into(),
+            edc_of(&|k| {
+                let (a, b) = pair_q(k);
+                f(a).min(f(b))
+            }),
+        );
     }
     let mut sorted: Vec<f32> = norms.values().copied().collect();
     sorted.sort_by(|a, b| a.total_cmp(b));
     let at = |f: f64| sorted.get(((sorted.len() as f64 - 1.0) * f) as usize).copied().unwrap_or(0.0);
-    let norm_quantiles = serde_json::json!({"p01": at(0.01), "p02": at(0.02), "p05": at(0.05), "p10": at(0.1), "p50": at(0.5)});
+    let norm_quantiles =
+        serde_json::json!({"p01": at(0.01), "p02": at(0.02), "p05": at(0.05), "p10": at(0.1), "p50": at(0.5)});
     serde_json::json!({
         "threshold": threshold,
         "limits": Limits::DEFAULT,

@@ -4,7 +4,7 @@
 //! scalings and rotations: standing in for several camera frames), B is the live probe.
 //! Each pair gets its own device secret, so its own transform and lock keys.
 
-use super::{pipeline, options, read_pairs, template_for_eval, Args};
+use super::{options, pipeline, read_pairs, template_for_eval, Args};
 use faceproof::align::Jitter;
 use faceproof::detect::DetectorKind;
 use faceproof::embed::Embedding;
@@ -29,7 +29,10 @@ pub fn run(args: &Args) -> Result<(), Error> {
     names.sort();
     names.dedup();
     let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    let pairs: Vec<PairIdx> = rows.iter().map(|r| PairIdx { fold: r.fold, same: r.same, a: index[r.a.as_str()], b: index[r.b.as_str()] }).collect();
+    let pairs: Vec<PairIdx> = rows
+        .iter()
+        .map(|r| PairIdx { fold: r.fold, same: r.same, a: index[r.a.as_str()], b: index[r.b.as_str()] })
+        .collect();
     let quiet = args.has("json");
 
     let t0 = faceproof::clock::now_ms();
@@ -39,7 +42,11 @@ pub fn run(args: &Args) -> Result<(), Error> {
     // Unprotected reference point: cosine of the flip-fused templates.
     let scored: Vec<ScoredPair> = pairs
         .iter()
-        .map(|p| ScoredPair { fold: p.fold, same: p.same, score: images[p.a].probe[0].cosine(&images[p.b].probe[0]) as f64 })
+        .map(|p| ScoredPair {
+            fold: p.fold,
+            same: p.same,
+            score: images[p.a].probe[0].cosine(&images[p.b].probe[0]) as f64,
+        })
         .collect();
 
     // Trade-off curve (simulated locks: the same bits and layouts as the real ones), mean
@@ -58,14 +65,26 @@ pub fn run(args: &Args) -> Result<(), Error> {
         .zip(&decisions)
         .map(|((p, mode), d)| {
             let (tar, far, fa) = mean_rates(&pairs, d, |_| true);
-            CurvePoint { n_bits: p.n_bits, reliable: p.reliable, k: p.k, locks: p.locks, probes: *mode, tar, far, false_accepts: fa }
+            CurvePoint {
+                n_bits: p.n_bits,
+                reliable: p.reliable,
+                k: p.k,
+                locks: p.locks,
+                probes: *mode,
+                tar,
+                far,
+                false_accepts: fa,
+            }
         })
         .collect();
     let (cv_tar, cv_far, chosen) = cross_validate(&pairs, &decisions, 1e-3);
     let (cv_tar_strict, cv_far_strict, chosen_strict) = cross_validate(&pairs, &decisions, 5e-4);
     if args.has("sweep-only") {
         let pick = |c: &[usize]| c.iter().map(|&g| format!("{:?}", points[g])).collect::<Vec<_>>();
-        println!("{}", json!({"cv": [cv_tar, cv_far, pick(&chosen)], "cv_strict": [cv_tar_strict, cv_far_strict, pick(&chosen_strict)], "curve": curve}));
+        println!(
+            "{}",
+            json!({"cv": [cv_tar, cv_far, pick(&chosen)], "cv_strict": [cv_tar_strict, cv_far_strict, pick(&chosen_strict)], "curve": curve})
+        );
         return Ok(());
     }
 
@@ -135,7 +154,11 @@ fn linkability(images: &[ImageViews], pairs: &[PairIdx], n: usize) -> (f64, serd
         let (t1, t2) = (Transform::new(&k1.transform, n), Transform::new(&k2.transform, n));
         let (a, b) = (&images[p.a].probe[0], &images[p.b].probe[0]);
         let s = code_similarity(&t1.project(a), &t2.project(b));
-        if p.same { mated.push(s) } else { nonmated.push(s) }
+        if p.same {
+            mated.push(s)
+        } else {
+            nonmated.push(s)
+        }
         same_face_two_keys.push(code_similarity(&t1.project(a), &t2.project(a)));
         if !p.same {
             two_people_one_key.push(code_similarity(&t1.project(a), &t1.project(b)));
@@ -213,7 +236,14 @@ fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: 
             }
         }
     }
-    Attack { lock_dof, lock_p, guess_bits, references: enrolled_people.len(), tried, dictionary_rate: opened as f64 / tried.max(1) as f64 }
+    Attack {
+        lock_dof,
+        lock_p,
+        guess_bits,
+        references: enrolled_people.len(),
+        tried,
+        dictionary_rate: opened as f64 / tried.max(1) as f64,
+    }
 }
 
 fn load_or_compute_views(args: &Args, dir: &Path, names: &[String], quiet: bool) -> Result<Vec<ImageViews>, Error> {
@@ -224,7 +254,11 @@ fn load_or_compute_views(args: &Args, dir: &Path, names: &[String], quiet: bool)
         }
     }
     let p = pipeline(args)?;
-    let o = if args.value("detector").is_some() { options(args) } else { TemplateOptions { detector: DetectorKind::Back256, ..options(args) } };
+    let o = if args.value("detector").is_some() {
+        options(args)
+    } else {
+        TemplateOptions { detector: DetectorKind::Back256, ..options(args) }
+    };
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let img = RgbImage::open(dir.join(name))?;
@@ -290,7 +324,8 @@ fn read_cache(path: &Path, names: &[String]) -> std::io::Result<Vec<ImageViews>>
             p += 4;
             let mut set = vec![];
             for _ in 0..k {
-                let v: Vec<f32> = buf[p..p + 192 * 4].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                let v: Vec<f32> =
+                    buf[p..p + 192 * 4].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
                 p += 192 * 4;
                 set.push(Embedding(v));
             }
