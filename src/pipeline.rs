@@ -122,6 +122,16 @@ struct Located {
     detect_ms: f64,
 }
 
+impl Located {
+    /// The template of this face, with its stage times from the clock readings taken before
+    /// locating, after locating, after aligning and after embedding.
+    fn into_template(self, embedding: Embedding, norm: f32, [t0, t2, t3, t4]: [f64; 4]) -> Template {
+        let times =
+            StageTimes { detect: self.detect_ms, landmarks: t2 - t0 - self.detect_ms, align: t3 - t2, embed: t4 - t3 };
+        Template { embedding, detection: self.detection, mesh: self.mesh, faces_seen: self.faces_seen, norm, times }
+    }
+}
+
 /// The result of [`FacePipeline::analyze`].
 #[derive(Debug)]
 pub struct Analysis {
@@ -339,21 +349,7 @@ impl FacePipeline {
         let face = align(img, &located.points, located.template)?;
         let t3 = now_ms();
         let (embedding, norm) = self.embed_face_norm(&face, opts.flip)?;
-        let t4 = now_ms();
-        let times = StageTimes {
-            detect: located.detect_ms,
-            landmarks: t2 - t0 - located.detect_ms,
-            align: t3 - t2,
-            embed: t4 - t3,
-        };
-        Ok(Template {
-            embedding,
-            detection: located.detection,
-            mesh: located.mesh,
-            faces_seen: located.faces_seen,
-            norm,
-            times,
-        })
+        Ok(located.into_template(embedding, norm, [t0, t2, t3, now_ms()]))
     }
 
     /// Detect and align once, then embed the face under each [`Jitter`] in one batched run:
@@ -410,22 +406,7 @@ impl FacePipeline {
             (Some(p), _) => p,
             _ => return Err(Error::Inference("empty batch".into())),
         };
-        let t4 = now_ms();
-        let times = StageTimes {
-            detect: located.detect_ms,
-            landmarks: t2 - t0 - located.detect_ms,
-            align: t3 - t2,
-            embed: t4 - t3,
-        };
-        let template = Template {
-            embedding,
-            detection: located.detection,
-            mesh: located.mesh,
-            faces_seen: located.faces_seen,
-            norm,
-            times,
-        };
-        Ok((template, embs))
+        Ok((located.into_template(embedding, norm, [t0, t2, t3, now_ms()]), embs))
     }
 
     /// Detection, face choice and alignment points.
