@@ -64,6 +64,20 @@ fn db_error(e: rusqlite::Error) -> ApiError {
     ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", e.to_string())
 }
 
+impl App {
+    /// The database, or a 500 if a handler panicked while holding it.
+    fn db(&self) -> Result<std::sync::MutexGuard<'_, Db>, ApiError> {
+        self.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))
+    }
+}
+
+/// An enrolled user, or a 404.
+fn enrolled_user(db: &Db, username: &str) -> Result<db::User, ApiError> {
+    db.user(username)
+        .map_err(db_error)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))
+}
+
 fn check_username(name: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
     if ok {
@@ -97,8 +111,7 @@ async fn enroll(State(app): State<Shared>, Json(req): Json<EnrollRequest>) -> Re
     if header.public_key != public_key {
         return Err(bad("WRONG_PUBLIC_KEY", "the reference carries another public key"));
     }
-    let db =
-        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let db = app.db()?;
     if !db.add_user(&req.username, &public_key, &reference, now_ms()).map_err(db_error)? {
         return Err(ApiError(StatusCode::CONFLICT, "USERNAME_TAKEN", format!("{} is already enrolled", req.username)));
     }
@@ -116,12 +129,8 @@ async fn challenge(
     Json(req): Json<ChallengeRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     check_username(&req.username)?;
-    let db =
-        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
-    let user = db
-        .user(&req.username)
-        .map_err(db_error)?
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))?;
+    let db = app.db()?;
+    let user = enrolled_user(&db, &req.username)?;
     let mut verifier = Verifier::new(&app.rp_id, db.nonces(&req.username)).map_err(|e| bad(e.code(), e.to_string()))?;
     let ch = verifier
         .issue_challenge(now_ms())
@@ -141,12 +150,8 @@ struct LoginRequest {
 async fn login(State(app): State<Shared>, Json(req): Json<LoginRequest>) -> Result<impl IntoResponse, ApiError> {
     check_username(&req.username)?;
     let proof = B64.decode(req.proof.as_bytes()).map_err(|_| bad("MALFORMED_PROOF", "proof must be base64"))?;
-    let db =
-        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
-    let user = db
-        .user(&req.username)
-        .map_err(db_error)?
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))?;
+    let db = app.db()?;
+    let user = enrolled_user(&db, &req.username)?;
     let mut verifier = Verifier::new(&app.rp_id, db.nonces(&req.username)).map_err(|e| bad(e.code(), e.to_string()))?;
     let enrolled = Enrolled { public_key: user.public_key, reference: &user.reference };
     let now = now_ms();
@@ -171,26 +176,21 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     let unauthorized = || ApiError(StatusCode::UNAUTHORIZED, "NOT_LOGGED_IN", "no valid session".into());
     let token = session_token(&headers).ok_or_else(unauthorized)?;
-    let db =
-        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let db = app.db()?;
     let user = db.session_user(&token, now_ms()).map_err(db_error)?.ok_or_else(unauthorized)?;
     Ok(Json(json!({"user": user})))
 }
 
 async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     if let Some(token) = session_token(&headers) {
-        let db = app
-            .db
-            .lock()
-            .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+        let db = app.db()?;
         db.end_session(&token).map_err(db_error)?;
     }
     Ok(([(header::SET_COOKIE, "session=; Max-Age=0; Path=/")], Json(json!({"ok": true}))))
 }
 
 async fn health(State(app): State<Shared>) -> Result<impl IntoResponse, ApiError> {
-    let db =
-        app.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))?;
+    let db = app.db()?;
     Ok(Json(json!({"ok": true, "rpId": app.rp_id, "users": db.users().map_err(db_error)?})))
 }
 
