@@ -100,8 +100,9 @@ pub fn check_fast_path_shapes() {
         for stride in [1, 2] {
             for in_hw in [[7, 7], [14, 14], [28, 28], [13, 9], [1, 1], [2, 5], [6, 11], [9, 23], [4, 16]] {
                 let p = k / 2;
-                // symmetric ("same"), TFLite-style asymmetric (extra row/column at the end), none
-                for pad in [[p, p, p, p], [0, 0, k - 1, k - 1], [p, p, p + 1, p + 1], [0, 0, 0, 0]] {
+                // symmetric ("same"), TFLite-style asymmetric (extra rows/columns at the end:
+                // [0, 0, 1, 1] is "same" for a 3x3 kernel with stride 2 on an even plane), none
+                for pad in [[p, p, p, p], [0, 0, k - 1, k - 1], [0, 0, p, p], [p, p, p + 1, p + 1], [0, 0, 0, 0]] {
                     if in_hw[0] + pad[0] + pad[2] < k || in_hw[1] + pad[1] + pad[3] < k {
                         continue;
                     }

@@ -391,8 +391,21 @@ fn gather_strip(x: &[f32], [in_c, h, w]: [usize; 3], g: &ConvGeometry, [oy, ox]:
                 let first = (ox * sx + kx) as isize - g.pad[1] as isize;
                 let last = first + (sx * (NR - 1)) as isize;
                 if first >= 0 && (last as usize) < w {
-                    for (j, d) in dst.iter_mut().enumerate() {
-                        *d = row[first as usize + sx * j];
+                    let src = &row[first as usize..];
+                    if sx == 2 && src.len() >= 2 * NR {
+                        // The even values of 2 * NR: four from each pair of vectors.
+                        for (q, d) in dst.chunks_exact_mut(4).enumerate() {
+                            // Safety: 8 * q + 8 <= 2 * NR <= src.len(); d holds 4 floats.
+                            unsafe {
+                                let a = v128_load(src.as_ptr().add(8 * q) as *const v128);
+                                let b = v128_load(src.as_ptr().add(8 * q + 4) as *const v128);
+                                v128_store(d.as_mut_ptr() as *mut v128, i32x4_shuffle::<0, 2, 4, 6>(a, b));
+                            }
+                        }
+                    } else {
+                        for (j, d) in dst.iter_mut().enumerate() {
+                            *d = src[sx * j];
+                        }
                     }
                 } else {
                     for (j, d) in dst.iter_mut().enumerate() {

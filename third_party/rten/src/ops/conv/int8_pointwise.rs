@@ -21,9 +21,9 @@ use rten_tensor::{NdTensor, NdTensorView};
 use crate::buffer_pool::BufferPool;
 
 /// Output channels per tile.
-const MR: usize = 4;
+const MR: usize = 3;
 /// Pixels per tile: `NR / 4` vectors of four pixels.
-const NR: usize = 8;
+const NR: usize = 12;
 const NRV: usize = NR / 4;
 
 /// Images with fewer pixels run in float (see `Conv::run_int8`).
