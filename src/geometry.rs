@@ -91,7 +91,32 @@ pub fn warp(img: &impl Pixels, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage
 /// optimised code to take over after the first rows (cold start, README "Speed and size").
 #[inline(never)]
 fn warp_row(img: &impl Pixels, m: &[f32; 6], vf: f32, row: &mut [f32]) {
-    for (u, out) in row.chunks_exact_mut(3).enumerate() {
+    #[allow(unused_mut)]
+    let mut done = 0;
+    // Four source positions at once: the same products, sums and floors as the scalar loop.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        let (bx, by) = (f32x4_splat(m[1] * vf), f32x4_splat(m[4] * vf));
+        let (ax, ay, cx, cy) = (f32x4_splat(m[0]), f32x4_splat(m[3]), f32x4_splat(m[2]), f32x4_splat(m[5]));
+        let lanes = |v: v128| -> [f32; 4] {
+            [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
+        };
+        for (q, out) in row.chunks_exact_mut(12).enumerate() {
+            let u = (4 * q) as f32;
+            let uf = f32x4(u, u + 1., u + 2., u + 3.);
+            let sx = f32x4_add(f32x4_add(f32x4_mul(ax, uf), bx), cx);
+            let sy = f32x4_add(f32x4_add(f32x4_mul(ay, uf), by), cy);
+            let (x0, y0) = (f32x4_floor(sx), f32x4_floor(sy));
+            let (fx, fy) = (lanes(f32x4_sub(sx, x0)), lanes(f32x4_sub(sy, y0)));
+            let (x0, y0) = (lanes(x0), lanes(y0));
+            for (i, out) in out.chunks_exact_mut(3).enumerate() {
+                out.copy_from_slice(&img.bilinear(x0[i] as i64, y0[i] as i64, fx[i], fy[i]));
+            }
+            done += 4;
+        }
+    }
+    for (u, out) in row.chunks_exact_mut(3).enumerate().skip(done) {
         let uf = u as f32;
         let sx = m[0] * uf + m[1] * vf + m[2];
         let sy = m[3] * uf + m[4] * vf + m[5];

@@ -528,34 +528,34 @@ mod simd {
         assert!(packed.len() >= pixels.next_multiple_of(NR) * depth && p0 % 4 == 0);
         let full_c = in_c / 4 * 4;
         let full_p = n / 4 * 4;
-        for c in (0..full_c).step_by(4) {
-            for i in (0..full_p).step_by(4) {
-                let p = p0 + i;
-                // Safety: c + 3 < in_c and p + 3 < pixels index x, i + 3 < GROUP inv and
-                // zero_magic; the four pixels' four channels are the 16 bytes at
-                // packed_index(c, p) (p % 4 == 0, NR % 4 == 0), inside `packed` (checked above).
+        // Four pixels at a time, all their channels: the pixels' scale and zero point, and
+        // where their channels go, computed once (`packed_index(c, p)` is `packed_index(0, p) +
+        // c * NR` for `c % 4 == 0`).
+        for i in (0..full_p).step_by(4) {
+            let p = p0 + i;
+            // Safety: i + 3 < GROUP.
+            let (iv, z) = unsafe {
+                (v128_load(inv.as_ptr().add(i) as *const v128), v128_load(zero_magic.as_ptr().add(i) as *const v128))
+            };
+            let base = packed_index(0, p, depth);
+            for c in (0..full_c).step_by(4) {
+                // Safety: c + 3 < in_c and p + 3 < pixels index x; the four pixels' four
+                // channels are the 16 bytes at packed_index(c, p) = base + c * NR (p % 4 == 0,
+                // NR % 4 == 0), inside `packed` (checked above).
                 unsafe {
-                    let iv = v128_load(inv.as_ptr().add(i) as *const v128);
-                    let z = v128_load(zero_magic.as_ptr().add(i) as *const v128);
                     let q: [v128; 4] = core::array::from_fn(|r| {
                         let v = v128_load(x.as_ptr().add((c + r) * pixels + p) as *const v128);
                         i32x4_sub(f32x4_add(f32x4_mul(v, iv), z), i32x4_splat(ROUND_MAGIC_BITS))
                     });
-                    let q16 = [
-                        i16x8_narrow_i32x4(q[0], q[1]),
-                        i16x8_narrow_i32x4(q[2], q[3]),
-                    ];
+                    let q16 = [i16x8_narrow_i32x4(q[0], q[1]), i16x8_narrow_i32x4(q[2], q[3])];
                     let q8 = u8x16_min(u8x16_narrow_i16x8(q16[0], q16[1]), u8x16_splat(127));
                     // Channel-major [c][p] -> pixel-major [p][c].
-                    let t = i8x16_shuffle::<0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15>(
-                        q8, q8,
-                    );
-                    v128_store(
-                        packed.as_mut_ptr().add(packed_index(c, p, depth)) as *mut v128,
-                        t,
-                    );
+                    let t = i8x16_shuffle::<0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15>(q8, q8);
+                    v128_store(packed.as_mut_ptr().add(base + c * NR) as *mut v128, t);
                 }
             }
+        }
+        for c in (0..full_c).step_by(4) {
             for i in full_p..n {
                 for r in c..c + 4 {
                     packed[packed_index(r, p0 + i, depth)] =
