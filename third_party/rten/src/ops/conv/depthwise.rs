@@ -270,10 +270,11 @@ fn depthwise_padded<const K: usize, const S: usize>(
 }
 
 /// The channels `chans` of a layer whose shape [`depthwise_block`] takes (3x3 or 5x5, stride 1
-/// or 2, output rows of 4 or more, contiguous rows), all through one [`Scratch`]: per channel,
-/// the copy of its input, its rows in wasm SIMD and its epilogue, without the per-channel
-/// views, allocation and zeroing of the channel-by-channel path (MobileFaceNet's 7x7 and 14x14
-/// channels spent as long there as in their arithmetic). `false` for other shapes.
+/// or 2, output rows of 4 or more, contiguous rows): per channel, its rows in wasm SIMD, read in
+/// place for the 3x3 shapes of [`simd_in_place`], else through one [`Scratch`] the layer's
+/// channels share, then its epilogue, without the per-channel views, allocation and zeroing of
+/// the channel-by-channel path (MobileFaceNet's 7x7 and 14x14 channels spent as long there as
+/// in their arithmetic). `false` for other shapes.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[allow(clippy::too_many_arguments)]
 fn fast_depthwise_block_f32(
