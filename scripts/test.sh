@@ -15,6 +15,12 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 SECONDS=0
 
+# The LFW accuracy gate runs on lfw-dev (research-use data, never committed) where it exists.
+if [ -z "${FACEPROOF_LFW_DIR:-}" ] && [ -f ../shared/data/lfw-dev/pairs.tsv ]; then
+  export FACEPROOF_LFW_DIR="$PWD/../shared/data/lfw-dev"
+fi
+echo "lfw-dev: ${FACEPROOF_LFW_DIR:-absent (the accuracy gate skips)}"
+
 step "native tests (cargo test --release --workspace)"
 cargo test --release --workspace --all-targets
 

@@ -1,8 +1,9 @@
-//! One error type for the whole crate, with a stable machine-readable `code()`.
+//! One error type for the face pipeline (protocol errors wrapped), with a stable machine-readable `code()`.
 //!
 //! The codes cross the wasm boundary as `Error.code` in JavaScript and the HTTP API of the
 //! relying-party server: renaming one is a breaking change.
 
+use faceproof_protocol::Error as ProtocolError;
 use std::fmt;
 
 /// Everything that can go wrong, as a value. No public entry point panics on bad input.
@@ -23,45 +24,17 @@ pub enum Error {
     NoFace,
     /// More than one face where exactly one is required (login, enrollment).
     MultipleFaces { count: usize },
-    /// An argument outside its documented range (e.g. an empty rp id).
+    /// An argument outside its documented range (e.g. an unknown detector name).
     InvalidArgument(String),
-    /// An encrypted reference or proof that is not in the documented format (wrong magic,
-    /// version, length, truncated or extended bytes).
-    MalformedReference(String),
-    /// The reference did not decrypt: wrong device secret, rp id or epoch, or tampered bytes.
-    ReferenceDecrypt,
-    /// The live face did not open the face-bound key: not the enrolled person (or a bad capture).
-    FaceMismatch,
-    /// A proof or challenge that is not in the documented format.
-    MalformedProof(String),
-    /// The verifier rejected a proof. The reason is a stable code such as `BAD_SIGNATURE`.
-    ProofRejected(RejectReason),
-    /// The operating system / browser random source failed.
-    Randomness(String),
+    /// An error of the protection protocol (reference, proof, key): its own stable code.
+    Protocol(ProtocolError),
 }
 
-/// Why a relying-party verifier rejected a proof.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectReason {
-    BadSignature,
-    WrongPublicKey,
-    WrongRpId,
-    Expired,
-    UnknownOrReusedNonce,
-    WrongReference,
-    LivenessFailed,
-}
-
-impl RejectReason {
-    pub fn code(self) -> &'static str {
-        match self {
-            RejectReason::BadSignature => "BAD_SIGNATURE",
-            RejectReason::WrongPublicKey => "WRONG_PUBLIC_KEY",
-            RejectReason::WrongRpId => "WRONG_RP_ID",
-            RejectReason::Expired => "CHALLENGE_EXPIRED",
-            RejectReason::UnknownOrReusedNonce => "NONCE_REUSED_OR_UNKNOWN",
-            RejectReason::WrongReference => "WRONG_REFERENCE",
-            RejectReason::LivenessFailed => "LIVENESS_FAILED",
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Error {
+        match e {
+            ProtocolError::InvalidArgument(m) => Error::InvalidArgument(m),
+            e => Error::Protocol(e),
         }
     }
 }
@@ -78,12 +51,7 @@ impl Error {
             Error::NoFace => "NO_FACE",
             Error::MultipleFaces { .. } => "MULTIPLE_FACES",
             Error::InvalidArgument(_) => "INVALID_ARGUMENT",
-            Error::MalformedReference(_) => "MALFORMED_REFERENCE",
-            Error::ReferenceDecrypt => "REFERENCE_DECRYPT",
-            Error::FaceMismatch => "FACE_MISMATCH",
-            Error::MalformedProof(_) => "MALFORMED_PROOF",
-            Error::ProofRejected(r) => r.code(),
-            Error::Randomness(_) => "RANDOMNESS",
+            Error::Protocol(e) => e.code(),
         }
     }
 }
@@ -101,14 +69,7 @@ impl fmt::Display for Error {
             Error::NoFace => write!(f, "no face found"),
             Error::MultipleFaces { count } => write!(f, "{count} faces found where one is required"),
             Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
-            Error::MalformedReference(m) => write!(f, "malformed reference: {m}"),
-            Error::ReferenceDecrypt => {
-                write!(f, "reference did not decrypt (wrong device secret, rp id or epoch, or tampered)")
-            }
-            Error::FaceMismatch => write!(f, "the live face did not open the enrolled key"),
-            Error::MalformedProof(m) => write!(f, "malformed proof or challenge: {m}"),
-            Error::ProofRejected(r) => write!(f, "proof rejected: {}", r.code()),
-            Error::Randomness(m) => write!(f, "random source failed: {m}"),
+            Error::Protocol(e) => write!(f, "{e}"),
         }
     }
 }

@@ -100,7 +100,12 @@ fn warp_row(img: &impl Pixels, m: &[f32; 6], vf: f32, row: &mut [f32]) {
         let (bx, by) = (f32x4_splat(m[1] * vf), f32x4_splat(m[4] * vf));
         let (ax, ay, cx, cy) = (f32x4_splat(m[0]), f32x4_splat(m[3]), f32x4_splat(m[2]), f32x4_splat(m[5]));
         let lanes = |v: v128| -> [f32; 4] {
-            [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
+            [
+                f32x4_extract_lane::<0>(v),
+                f32x4_extract_lane::<1>(v),
+                f32x4_extract_lane::<2>(v),
+                f32x4_extract_lane::<3>(v),
+            ]
         };
         for (q, out) in row.chunks_exact_mut(12).enumerate() {
             let u = (4 * q) as f32;

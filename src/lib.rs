@@ -13,9 +13,11 @@
 //! | [`align`] | 112x112 ArcFace alignment |
 //! | [`embed`] | MobileFaceNet embedding |
 //! | [`pipeline`] | the stages put together, face selection |
-//! | [`eval`] | LFW-protocol accuracy metrics |
-//! | [`protect`] | cancelable transform, face-bound key, encrypted reference, proof, verifier |
-//! | [`liveness`] | challenge-bound prompts and their checks |
+//! | [`quality`] | capture-quality measures and reason codes |
+//! | [`liveness`] | the challenge's prompts checked across frames |
+//!
+//! The protection protocol (keys, cancelable transform, face-bound key, sealed reference,
+//! proof, verifier) is the `faceproof-protocol` crate, re-exported as [`protocol`].
 
 pub mod align;
 pub mod clock;
@@ -33,13 +35,12 @@ pub mod model;
 #[cfg(feature = "inference")]
 pub mod pipeline;
 
-pub mod eval;
 pub mod liveness;
-pub mod protect;
 #[cfg(feature = "inference")]
 pub mod quality;
 
 pub use error::{Error, Result};
+pub use faceproof_protocol as protocol;
 
 /// Cosine score above which two faces are the same person. Chosen on lfw-dev at a false
 /// accept rate of 0.1 % (see README, "Accuracy").

@@ -4,39 +4,14 @@
 //! [`LivenessSession`] checks each prompt from per-frame pose measurements, within time
 //! limits, and checks that the same face is present throughout (one face per frame, no jump
 //! of position, embedding similarity at every completed prompt). Its outcome becomes the
-//! liveness digest signed into the proof ([`crate::protect::liveness_digest_for`]).
+//! liveness digest signed into the proof (`faceproof_protocol::liveness_digest`).
 //!
 //! What it can and cannot stop is in the README ("Liveness: limits").
 
 use crate::embed::Embedding;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-/// One thing the user is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[repr(u8)]
-pub enum Prompt {
-    /// Turn the head to the user's left (the face turns towards image-right in an unmirrored frame).
-    TurnLeft = 1,
-    TurnRight = 2,
-    ComeCloser = 3,
-    LookStraight = 4,
-}
-
-/// Number of prompts per session.
-pub const PROMPTS: usize = 3;
-
-/// The prompt sequence for a nonce: deterministic, so the server knows what was asked.
-/// Two different movements, then looking straight at the camera (the frame for the template).
-pub fn prompts_for(nonce: &[u8; 32]) -> Vec<Prompt> {
-    let h: [u8; 32] = Sha256::new().chain_update(b"faceproof/prompts/v1").chain_update(nonce).finalize().into();
-    let moves = [Prompt::TurnLeft, Prompt::TurnRight, Prompt::ComeCloser];
-    let first = moves[h[0] as usize % 3];
-    let rest: Vec<Prompt> = moves.iter().copied().filter(|&m| m != first).collect();
-    let second = rest[h[1] as usize % 2];
-    vec![first, second, Prompt::LookStraight]
-}
+pub use faceproof_protocol::{prompts_for, Prompt, PROMPTS};
 
 /// Limits of a session.
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -8,10 +8,10 @@
 //! verifier) only the relying-party functions remain.
 
 use crate::error::Error;
-use crate::protect::keys::DeviceSecret;
-use crate::protect::proof::{hex32, Challenge};
-use crate::protect::reference;
-use crate::protect::verifier::{verify_proof, Enrolled, LivenessPolicy, MemoryNonceStore, Verifier};
+use faceproof_protocol::{
+    hex32, reference_header, verify_proof, Challenge, DeviceSecret, Enrolled, LivenessPolicy, MemoryNonceStore, OsRng,
+    Verifier,
+};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -22,7 +22,8 @@ use wasm_bindgen::prelude::*;
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// Turn a crate error into a JS `Error` with `code` and `name = "FaceproofError"`.
-pub(crate) fn js_error(e: Error) -> JsValue {
+pub(crate) fn js_error(e: impl Into<Error>) -> JsValue {
+    let e: Error = e.into();
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("FaceproofError");
     let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().into());
@@ -45,7 +46,7 @@ fn bytes32(b: &[u8], what: &str) -> Result<[u8; 32], JsValue> {
 /// A fresh 32-byte device secret from the browser's CSPRNG (`crypto.getRandomValues`).
 #[wasm_bindgen(js_name = newDeviceSecret)]
 pub fn new_device_secret() -> Result<Vec<u8>, JsValue> {
-    let s = DeviceSecret::generate().map_err(js_error)?;
+    let s = DeviceSecret::generate(&mut OsRng).map_err(js_error)?;
     Ok(s.expose_bytes().to_vec())
 }
 
@@ -63,7 +64,7 @@ struct ReferenceInfo {
 /// to check that a submitted reference matches the public key submitted with it.
 #[wasm_bindgen(js_name = referenceInfo)]
 pub fn reference_info(reference_bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let (h, _, _) = reference::parse(reference_bytes).map_err(js_error)?;
+    let h = reference_header(reference_bytes).map_err(js_error)?;
     to_js(&ReferenceInfo { rp_id: h.rp_id, epoch: h.epoch, public_key: h.public_key, bytes: reference_bytes.len() })
 }
 
@@ -123,7 +124,7 @@ impl RelyingParty {
     /// `{rpId, nonce (hex), expiresAt (ms)}`.
     #[wasm_bindgen(js_name = issueChallenge)]
     pub fn issue_challenge(&mut self, now_ms: f64) -> Result<JsValue, JsValue> {
-        let c = self.verifier.issue_challenge(now_ms.max(0.0) as u64).map_err(js_error)?;
+        let c = self.verifier.issue_challenge(&mut OsRng, now_ms.max(0.0) as u64).map_err(js_error)?;
         to_js(&c)
     }
 
@@ -156,9 +157,8 @@ mod engine {
     use crate::image::{RgbaFrame, WipedFrame};
     use crate::liveness::{LivenessLimits, LivenessSession};
     use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
-    use crate::protect::face_key::LockParams;
-    use crate::protect::liveness_digest_for;
     use crate::quality::{Limits, Quality};
+    use faceproof_protocol::{liveness_digest, LockParams};
 
     /// Options accepted by `embed`, `template` and `capture` (all optional).
     #[derive(Deserialize, Default)]
@@ -520,7 +520,8 @@ mod engine {
         pub fn enroll(&mut self, device_secret: &[u8], rp_id: &str, epoch: u32) -> Result<JsValue, JsValue> {
             let secret = DeviceSecret::from_bytes(device_secret).map_err(js_error)?;
             let views = self.captured_views()?;
-            let e = crate::protect::enroll(&secret, rp_id, epoch, &views, LockParams::DEFAULT).map_err(js_error)?;
+            let e = faceproof_protocol::enroll(&mut OsRng, &secret, rp_id, epoch, &views, LockParams::DEFAULT)
+                .map_err(js_error)?;
             self.captured.clear();
             to_js(&EnrollmentJs { reference: e.reference, public_key: e.public_key.to_vec() })
         }
@@ -537,11 +538,11 @@ mod engine {
             let secret = DeviceSecret::from_bytes(device_secret).map_err(js_error)?;
             let ch: Challenge = from_js(challenge, "challenge")?;
             let live = match self.liveness.take() {
-                Some(l) if l.challenge == ch => liveness_digest_for(&ch, l.session.passed()),
+                Some(l) if l.challenge == ch => liveness_digest(&ch, l.session.passed()),
                 _ => [0u8; 32], // no liveness run for this challenge
             };
             let views = self.captured_views()?;
-            let r = crate::protect::prove(&secret, reference_bytes, &ch, &views, live);
+            let r = faceproof_protocol::prove(&mut OsRng, &secret, reference_bytes, &ch, &views, live);
             self.captured.clear();
             Ok(r.map_err(js_error)?.to_bytes())
         }

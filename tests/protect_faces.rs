@@ -4,13 +4,32 @@
 
 use faceproof::align::Jitter;
 use faceproof::embed::Embedding;
-use faceproof::error::{Error, RejectReason};
 use faceproof::image::RgbImage;
 use faceproof::pipeline::{FacePipeline, TemplateOptions};
-use faceproof::protect::face_key::LockParams;
-use faceproof::protect::keys::DeviceSecret;
-use faceproof::protect::verifier::{Enrolled, LivenessPolicy, MemoryNonceStore, Verifier};
-use faceproof::protect::{enroll, liveness_digest_for, open_key, prove};
+use faceproof_protocol::{
+    liveness_digest as liveness_digest_for, open_key, DeviceSecret, Enrolled, Enrollment, Error, LivenessPolicy,
+    LockParams, MemoryNonceStore, OsRng, RejectReason, Verifier,
+};
+
+fn enroll(
+    secret: &DeviceSecret,
+    rp: &str,
+    epoch: u32,
+    views: &[Embedding],
+    p: LockParams,
+) -> Result<Enrollment, Error> {
+    faceproof_protocol::enroll(&mut OsRng, secret, rp, epoch, views, p)
+}
+
+fn prove(
+    secret: &DeviceSecret,
+    reference: &[u8],
+    ch: &faceproof_protocol::Challenge,
+    probes: &[Embedding],
+    live: [u8; 32],
+) -> Result<faceproof_protocol::Proof, Error> {
+    faceproof_protocol::prove(&mut OsRng, secret, reference, ch, probes, live)
+}
 use std::sync::OnceLock;
 
 struct Faces {
@@ -47,7 +66,7 @@ const NOW: u64 = 1_800_000_000_000;
 #[test]
 fn the_enrolled_face_opens_the_key_and_another_does_not() {
     let f = faces();
-    let secret = DeviceSecret::generate().unwrap();
+    let secret = DeviceSecret::generate(&mut OsRng).unwrap();
     let e = enroll(&secret, RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
     for (name, live) in &f.live {
         let r = open_key(&secret, RP, &e.reference, live);
@@ -62,14 +81,14 @@ fn the_enrolled_face_opens_the_key_and_another_does_not() {
 #[test]
 fn proofs_verify_once_and_only_for_their_challenge() {
     let f = faces();
-    let secret = DeviceSecret::generate().unwrap();
+    let secret = DeviceSecret::generate(&mut OsRng).unwrap();
     let e = enroll(&secret, RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
     let enrolled = Enrolled { public_key: e.public_key, reference: &e.reference };
     let mut v = Verifier::new(RP, MemoryNonceStore::default()).unwrap();
     let obama2 = &f.live[0].1;
 
     // accepted, then replay refused
-    let ch = v.issue_challenge(NOW).unwrap();
+    let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
     let proof = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap();
     let bytes = proof.to_bytes();
     assert!(v.verify(&bytes, &enrolled, LivenessPolicy::Required, NOW + 1000).is_ok());
@@ -79,7 +98,7 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     );
 
     // expired
-    let ch = v.issue_challenge(NOW).unwrap();
+    let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
     let late = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
     assert_eq!(
         v.verify(&late, &enrolled, LivenessPolicy::Required, NOW + v.ttl_ms + 1).unwrap_err(),
@@ -87,7 +106,7 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     );
 
     // failed liveness
-    let ch = v.issue_challenge(NOW).unwrap();
+    let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
     let unlive = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, false)).unwrap().to_bytes();
     assert_eq!(
         v.verify(&unlive, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(),
@@ -95,8 +114,8 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     );
 
     // another user's public key
-    let other = enroll(&DeviceSecret::generate().unwrap(), RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
-    let ch = v.issue_challenge(NOW).unwrap();
+    let other = enroll(&DeviceSecret::generate(&mut OsRng).unwrap(), RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
+    let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
     let p = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
     let wrong = Enrolled { public_key: other.public_key, reference: &e.reference };
     assert_eq!(
@@ -106,7 +125,7 @@ fn proofs_verify_once_and_only_for_their_challenge() {
 
     // a challenge of another relying party
     let mut shop = Verifier::new("shop.example", MemoryNonceStore::default()).unwrap();
-    let ch = shop.issue_challenge(NOW).unwrap();
+    let ch = shop.issue_challenge(&mut OsRng, NOW).unwrap();
     let e_shop = enroll(&secret, "shop.example", 1, &f.enroll, LockParams::DEFAULT).unwrap();
     let p = prove(&secret, &e_shop.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
     assert_eq!(
@@ -117,7 +136,7 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     assert_eq!(prove(&secret, &e.reference, &ch, obama2, [0; 32]).unwrap_err(), Error::ReferenceDecrypt);
 
     // tampered signature
-    let ch = v.issue_challenge(NOW).unwrap();
+    let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
     let mut p = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
     let last = p.len() - 1;
     p[last - 5] ^= 0x01;
@@ -127,19 +146,19 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     );
 
     // biden cannot produce a proof at all
-    let ch = v.issue_challenge(NOW).unwrap();
+    let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
     assert_eq!(prove(&secret, &e.reference, &ch, &f.live[2].1, [0; 32]).unwrap_err(), Error::FaceMismatch);
 }
 
 #[test]
 fn wrong_secret_or_epoch_is_a_decrypt_error_and_renewal_changes_everything() {
     let f = faces();
-    let secret = DeviceSecret::generate().unwrap();
+    let secret = DeviceSecret::generate(&mut OsRng).unwrap();
     let e1 = enroll(&secret, RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
     let e2 = enroll(&secret, RP, 2, &f.enroll, LockParams::DEFAULT).unwrap();
     let live = &f.live[0].1;
     assert_eq!(
-        open_key(&DeviceSecret::generate().unwrap(), RP, &e1.reference, live).unwrap_err(),
+        open_key(&DeviceSecret::generate(&mut OsRng).unwrap(), RP, &e1.reference, live).unwrap_err(),
         Error::ReferenceDecrypt
     );
     // epoch 2 re-enrollment: new public key, new reference, both open with the face

@@ -2,7 +2,7 @@
 //! challenges (single use) and sessions. Every write is one statement or one transaction, so
 //! a bad request can fail but never leave half a row.
 
-use faceproof::protect::verifier::NonceStore;
+use faceproof_protocol::NonceStore;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
@@ -103,7 +103,7 @@ pub struct UserNonces<'a> {
 }
 
 impl NonceStore for UserNonces<'_> {
-    fn insert(&mut self, nonce: [u8; 32], expires_at: u64) -> faceproof::Result<()> {
+    fn insert(&mut self, nonce: [u8; 32], expires_at: u64) -> faceproof_protocol::Result<()> {
         self.db
             .conn
             .execute(
@@ -111,7 +111,7 @@ impl NonceStore for UserNonces<'_> {
                 params![&nonce[..], self.user, expires_at as i64],
             )
             .map(|_| ())
-            .map_err(|e| faceproof::Error::InvalidArgument(format!("database: {e}")))
+            .map_err(|e| faceproof_protocol::Error::InvalidArgument(format!("database: {e}")))
     }
 
     /// `DELETE ... RETURNING`: the nonce is gone after the first attempt, whatever its outcome.

@@ -21,9 +21,7 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use db::Db;
-use faceproof::protect::proof::hex32;
-use faceproof::protect::reference;
-use faceproof::protect::verifier::{Enrolled, LivenessPolicy, Verifier};
+use faceproof_protocol::{hex32, reference_header, Enrolled, LivenessPolicy, OsRng, Verifier};
 use serde::Deserialize;
 use serde_json::json;
 use std::path::PathBuf;
@@ -104,7 +102,7 @@ async fn enroll(State(app): State<Shared>, Json(req): Json<EnrollRequest>) -> Re
     if reference.len() > MAX_REFERENCE {
         return Err(bad("BAD_REFERENCE", "reference too large"));
     }
-    let (header, _, _) = reference::parse(&reference).map_err(|e| bad(e.code(), e.to_string()))?;
+    let header = reference_header(&reference).map_err(|e| bad(e.code(), e.to_string()))?;
     if header.rp_id != app.rp_id {
         return Err(bad("WRONG_RP_ID", format!("reference is for {:?}, this is {:?}", header.rp_id, app.rp_id)));
     }
@@ -133,7 +131,7 @@ async fn challenge(
     let user = enrolled_user(&db, &req.username)?;
     let mut verifier = Verifier::new(&app.rp_id, db.nonces(&req.username)).map_err(|e| bad(e.code(), e.to_string()))?;
     let ch = verifier
-        .issue_challenge(now_ms())
+        .issue_challenge(&mut OsRng, now_ms())
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?;
     Ok(Json(
         json!({"challenge": ch, "reference": B64.encode(&user.reference), "livenessRequired": app.liveness == LivenessPolicy::Required}),
@@ -160,7 +158,7 @@ async fn login(State(app): State<Shared>, Json(req): Json<LoginRequest>) -> Resu
         ApiError(status, e.code(), e.to_string())
     })?;
     let token = hex32::encode(
-        &faceproof::protect::keys::random_bytes::<32>()
+        &faceproof_protocol::random_bytes::<32>(&mut OsRng)
             .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?,
     );
     db.add_session(&token, &req.username, now + SESSION_MS).map_err(db_error)?;
@@ -278,21 +276,12 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
-    use faceproof::embed::{Embedding, DIM};
-    use faceproof::protect::face_key::LockParams;
-    use faceproof::protect::keys::DeviceSecret;
-    use faceproof::protect::proof::Challenge;
-    use faceproof::protect::{enroll, liveness_digest_for, prove};
+    use faceproof_protocol::testing::synthetic_views;
+    use faceproof_protocol::{enroll, liveness_digest, prove, Challenge, DeviceSecret, Embedding, LockParams};
     use tower::ServiceExt;
 
     fn views(seed: u32) -> Vec<Embedding> {
-        let mut s = seed;
-        let mut next = move || {
-            s = s.wrapping_mul(1664525).wrapping_add(1013904223);
-            (s >> 8) as f32 / 16777216.0 - 0.5
-        };
-        let base: Vec<f32> = (0..DIM).map(|_| next()).collect();
-        (0..6).map(|_| Embedding::normalized(base.iter().map(|v| v + 0.03 * next()).collect())).collect()
+        synthetic_views(seed, 6, 192)
     }
 
     struct Harness {
@@ -332,9 +321,9 @@ mod tests {
     #[tokio::test]
     async fn enroll_login_replay_and_bad_requests() {
         let h = harness("flow");
-        let secret = DeviceSecret::generate().unwrap();
+        let secret = DeviceSecret::generate(&mut OsRng).unwrap();
         let v = views(3);
-        let e = enroll(&secret, "localhost", 1, &v, LockParams::DEFAULT).unwrap();
+        let e = enroll(&mut OsRng, &secret, "localhost", 1, &v, LockParams::DEFAULT).unwrap();
         let body = json!({"username": "ada", "publicKey": hex32::encode(&e.public_key), "reference": B64.encode(&e.reference)}).to_string();
         assert_eq!(call(&h, "POST", "/api/enroll", &body).await.0, StatusCode::CREATED);
         let (s, j, _) = call(&h, "POST", "/api/enroll", &body).await;
@@ -362,7 +351,8 @@ mod tests {
         let ch: Challenge = serde_json::from_value(j["challenge"].clone()).unwrap();
         let reference = B64.decode(j["reference"].as_str().unwrap()).unwrap();
         assert_eq!(reference, e.reference);
-        let proof = prove(&secret, &reference, &ch, &v[..1], liveness_digest_for(&ch, true)).unwrap().to_bytes();
+        let proof =
+            prove(&mut OsRng, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, true)).unwrap().to_bytes();
         let login = json!({"username": "ada", "proof": B64.encode(&proof)}).to_string();
         let (s, j, cookie) = call(&h, "POST", "/api/login", &login).await;
         assert_eq!(s, StatusCode::OK, "{j}");
@@ -377,7 +367,8 @@ mod tests {
         // failed liveness is refused by this server
         let (_, j, _) = call(&h, "POST", "/api/challenge", r#"{"username":"ada"}"#).await;
         let ch: Challenge = serde_json::from_value(j["challenge"].clone()).unwrap();
-        let proof = prove(&secret, &reference, &ch, &v[..1], liveness_digest_for(&ch, false)).unwrap().to_bytes();
+        let proof =
+            prove(&mut OsRng, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, false)).unwrap().to_bytes();
         let (s, j, _) =
             call(&h, "POST", "/api/login", &json!({"username": "ada", "proof": B64.encode(&proof)}).to_string()).await;
         assert_eq!((s, j["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("LIVENESS_FAILED")));

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use hkdf::Hkdf;
+use rand_core::{CryptoRng, RngCore};
 use sha2::Sha512;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -23,9 +24,9 @@ impl std::fmt::Debug for DeviceSecret {
 }
 
 impl DeviceSecret {
-    /// A fresh secret from the OS / browser CSPRNG (`getrandom`).
-    pub fn generate() -> Result<DeviceSecret> {
-        Ok(DeviceSecret(random_bytes()?))
+    /// A fresh secret from `rng` (in the product: [`OsRng`], the OS / browser CSPRNG).
+    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> Result<DeviceSecret> {
+        Ok(DeviceSecret(random_bytes(rng)?))
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<DeviceSecret> {
@@ -41,12 +42,43 @@ impl DeviceSecret {
     }
 }
 
-/// `N` bytes from the CSPRNG.
-pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+/// `N` bytes from `rng`. Every random value of the protocol comes through here, so that a
+/// failing source is an error ([`Error::Randomness`]), never zeros.
+pub fn random_bytes<const N: usize>(rng: &mut (impl RngCore + CryptoRng)) -> Result<[u8; N]> {
     let mut b = [0u8; N];
-    getrandom::fill(&mut b).map_err(|e| Error::Randomness(e.to_string()))?;
+    rng.try_fill_bytes(&mut b).map_err(|e| Error::Randomness(e.to_string()))?;
     Ok(b)
 }
+
+/// The operating system's CSPRNG (`crypto.getRandomValues` in browsers) through `getrandom`,
+/// as a `rand_core` generator: what the product passes wherever the protocol takes an RNG.
+/// The protocol only calls `try_fill_bytes`, whose failure is an error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsRng;
+
+impl RngCore for OsRng {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        // Infallible by rand_core's signature; the protocol never calls it (see above). A
+        // source that fails must not hand out predictable bytes, so this stops.
+        if let Err(e) = getrandom::fill(dest) {
+            panic!("random source failed: {e}"); // ok: unreachable from the protocol's entry points
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> std::result::Result<(), rand_core::Error> {
+        getrandom::fill(dest).map_err(|_| {
+            let code = std::num::NonZeroU32::new(rand_core::Error::CUSTOM_START).unwrap_or(std::num::NonZeroU32::MIN);
+            rand_core::Error::from(code)
+        })
+    }
+}
+
+impl CryptoRng for OsRng {}
 
 /// Check a relying-party id: 1..=255 bytes of printable ASCII (a domain name, typically).
 pub fn check_rp_id(rp_id: &str) -> Result<()> {
@@ -120,8 +152,8 @@ mod tests {
         assert!(check_rp_id("").is_err());
         assert!(check_rp_id("has space").is_err());
         assert!(check_rp_id(&"a".repeat(256)).is_err());
-        let s = DeviceSecret::generate().unwrap();
+        let s = DeviceSecret::generate(&mut OsRng).unwrap();
         assert_eq!(format!("{s:?}"), "DeviceSecret(redacted)");
-        assert_ne!(s.expose_bytes(), DeviceSecret::generate().unwrap().expose_bytes());
+        assert_ne!(s.expose_bytes(), DeviceSecret::generate(&mut OsRng).unwrap().expose_bytes());
     }
 }

@@ -4,27 +4,23 @@
 //! scalings and rotations: standing in for several camera frames), B is the live probe.
 //! Each pair gets its own device secret, so its own transform and lock keys.
 
-use super::{options, pipeline, read_pairs, template_for_eval, Args};
+use crate::metrics::ScoredPair;
+use crate::protected::*;
+use crate::{eval_options, pipeline, read_pairs, template_for_eval, EvalArgs};
 use faceproof::align::Jitter;
-use faceproof::detect::DetectorKind;
 use faceproof::embed::Embedding;
-use faceproof::eval::protected::*;
-use faceproof::eval::ScoredPair;
 use faceproof::image::RgbImage;
-use faceproof::pipeline::TemplateOptions;
-use faceproof::protect::face_key::LockParams;
-use faceproof::protect::keys::Keys;
-use faceproof::protect::transform::Transform;
 use faceproof::Error;
+use faceproof_protocol::eval::{lock_key_for, lock_positions, select_reliable};
+use faceproof_protocol::LockParams;
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-pub fn run(args: &Args) -> Result<(), Error> {
-    let pairs_path = args.value("pairs").ok_or(Error::InvalidArgument("--pairs is required".into()))?;
-    let dir = PathBuf::from(args.value("images").ok_or(Error::InvalidArgument("--images is required".into()))?);
-    let rows = read_pairs(pairs_path)?;
+pub fn run(args: &EvalArgs) -> Result<(), Error> {
+    let dir = args.images.clone();
+    let rows = read_pairs(&args.pairs)?;
     let mut names: Vec<String> = rows.iter().flat_map(|r| [r.a.clone(), r.b.clone()]).collect();
     names.sort();
     names.dedup();
@@ -33,7 +29,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         .iter()
         .map(|r| PairIdx { fold: r.fold, same: r.same, a: index[r.a.as_str()], b: index[r.b.as_str()] })
         .collect();
-    let quiet = args.has("json");
+    let quiet = args.json;
 
     let t0 = faceproof::clock::now_ms();
     let images = load_or_compute_views(args, &dir, &names, quiet)?;
@@ -51,7 +47,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
 
     // Trade-off curve (simulated locks: the same bits and layouts as the real ones), mean
     // over several random lock layouts per pair.
-    let draws: usize = args.value("draws").and_then(|d| d.parse().ok()).unwrap_or(4);
+    let draws = args.draws;
     let grid = Grid {
         codes: vec![(512, 128), (512, 192), (1024, 192), (1024, 256), (1024, 384)],
         ks: vec![28, 32, 36, 40, 44, 48],
@@ -79,7 +75,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         .collect();
     let (cv_tar, cv_far, chosen) = cross_validate(&pairs, &decisions, 1e-3);
     let (cv_tar_strict, cv_far_strict, chosen_strict) = cross_validate(&pairs, &decisions, 5e-4);
-    if args.has("sweep-only") {
+    if args.sweep_only {
         let pick = |c: &[usize]| c.iter().map(|&g| format!("{:?}", points[g])).collect::<Vec<_>>();
         println!(
             "{}",
@@ -149,19 +145,17 @@ fn linkability(images: &[ImageViews], pairs: &[PairIdx], n: usize) -> (f64, serd
     let (mut mated, mut nonmated) = (vec![], vec![]);
     let (mut same_face_two_keys, mut two_people_one_key) = (vec![], vec![]);
     for (i, p) in pairs.iter().enumerate() {
-        let k1 = Keys::derive(&pair_secret(i, "link-1"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
-        let k2 = Keys::derive(&pair_secret(i, "link-2"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
-        let (t1, t2) = (Transform::new(&k1.transform, n), Transform::new(&k2.transform, n));
-        let (a, b) = (&images[p.a].probe[0], &images[p.b].probe[0]);
-        let s = code_similarity(&t1.project(a), &t2.project(b));
+        let (t1, t2) = (pair_transform(i, "link-1", n), pair_transform(i, "link-2", n));
+        let (a, b) = (&images[p.a].probe[..1], &images[p.b].probe[..1]);
+        let s = code_similarity(&project(&t1, a)[0], &project(&t2, b)[0]);
         if p.same {
             mated.push(s)
         } else {
             nonmated.push(s)
         }
-        same_face_two_keys.push(code_similarity(&t1.project(a), &t2.project(a)));
+        same_face_two_keys.push(code_similarity(&project(&t1, a)[0], &project(&t2, a)[0]));
         if !p.same {
-            two_people_one_key.push(code_similarity(&t1.project(a), &t1.project(b)));
+            two_people_one_key.push(code_similarity(&project(&t1, a)[0], &project(&t1, b)[0]));
         }
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
@@ -191,19 +185,18 @@ struct Attack {
 /// * dictionary: real faces of other people (every view) tried against 100 references of
 ///   distinct people; work = -log2(open rate).
 fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: ProbeMode, names: &[String]) -> Attack {
-    use faceproof::protect::face_key::{lock_positions, select_reliable};
     let person = |i: usize| names[i].split('/').next().unwrap_or("").to_string();
     let n = params.n_bits as usize;
     let mut fractions = vec![];
     for (i, p) in pairs.iter().enumerate().filter(|(_, p)| !p.same) {
-        let keys = Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
-        let t = Transform::new(&keys.transform, n);
+        let t = pair_transform(i, "lfw-protected", n);
+        let lock_key = lock_key_for(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("valid rp id"); // ok: evaluation harness, constant valid inputs
         let enroll = project(&t, &images[p.a].enroll);
         let (reliable, values) = select_reliable(&enroll, params.reliable as usize).expect("views"); // ok: evaluation harness, constant valid inputs
         let enrolled: HashMap<u16, bool> = reliable.iter().copied().zip(values).collect();
-        let probe = t.project(&images[p.b].probe[0]);
+        let probe = &project(&t, &images[p.b].probe[..1])[0];
         for j in 0..8 {
-            let pos = lock_positions(&keys.lock, j, &reliable, params.k as usize);
+            let pos = lock_positions(&lock_key, j, &reliable, params.k as usize);
             let diff = pos.iter().filter(|&&q| probe.bit(q as usize) != enrolled[&q]).count();
             fractions.push(diff as f64 / pos.len() as f64);
         }
@@ -219,9 +212,9 @@ fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: 
             continue;
         }
         enrolled_people.push(who.clone());
-        let keys = Keys::derive(&pair_secret(i, "dictionary"), "lfw.eval", 1).expect("keys"); // ok: evaluation harness, constant valid inputs
-        let t = Transform::new(&keys.transform, n);
-        let sim = simulate_lock(&project(&t, &images[p.a].enroll), params, &keys.lock);
+        let t = pair_transform(i, "dictionary", n);
+        let lock_key = lock_key_for(&pair_secret(i, "dictionary"), "lfw.eval", 1).expect("valid rp id"); // ok: evaluation harness, constant valid inputs
+        let sim = simulate_lock(&project(&t, &images[p.a].enroll), params, &lock_key);
         for (j, img) in images.iter().enumerate() {
             if person(j) == who {
                 continue;
@@ -246,19 +239,15 @@ fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: 
     }
 }
 
-fn load_or_compute_views(args: &Args, dir: &Path, names: &[String], quiet: bool) -> Result<Vec<ImageViews>, Error> {
-    let cache = args.value("cache").map(PathBuf::from);
+fn load_or_compute_views(args: &EvalArgs, dir: &Path, names: &[String], quiet: bool) -> Result<Vec<ImageViews>, Error> {
+    let cache = args.cache.clone();
     if let Some(c) = &cache {
         if let Ok(v) = read_cache(c, names) {
             return Ok(v);
         }
     }
-    let p = pipeline(args)?;
-    let o = if args.value("detector").is_some() {
-        options(args)
-    } else {
-        TemplateOptions { detector: DetectorKind::Back256, ..options(args) }
-    };
+    let p = pipeline(&args.model)?;
+    let o = eval_options(&args.template);
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let img = RgbImage::open(dir.join(name))?;

@@ -2,13 +2,15 @@
 //! genuine pairs and stay shut for impostors, how does it trade off against its parameters,
 //! how unlinkable are codes across keys, and what is an attacker's work.
 //!
-//! Decisions come from the real construction ([`crate::protect`]); the parameter sweep uses
+//! Decisions come from the real construction (`faceproof_protocol`); the parameter sweep uses
 //! [`simulate_open`], which takes the same reliable bits and lock layouts and replaces each
 //! lock's hash by the equivalent bit comparison (tested equal to the real thing).
 
-use crate::embed::Embedding;
-use crate::protect::face_key::{lock_positions, select_reliable, LockParams};
-use crate::protect::transform::{Projection, Transform};
+use faceproof_protocol::eval::{hamming, lock_positions, select_reliable, transform_for, Projection, Transform};
+use faceproof_protocol::{Embedding, LockParams};
+
+/// Dimension of the embeddings under evaluation.
+pub const DIM: usize = faceproof::embed::DIM;
 
 /// One image's embeddings: the views used when it enrolls, and the live probes used when it
 /// verifies.
@@ -33,7 +35,7 @@ pub fn pack(bits: impl Iterator<Item = (usize, bool)>, n: usize) -> Vec<u64> {
     w
 }
 
-/// Build the locks' bit masks exactly as [`crate::protect::face_key::lock`] chooses them.
+/// Build the locks' bit masks exactly as the face-bound key chooses them.
 pub fn simulate_lock(views: &[Projection], params: LockParams, seed: &[u8; 32]) -> SimulatedLocks {
     let n = params.n_bits as usize;
     let (reliable, values) = select_reliable(views, params.reliable as usize).expect("valid views"); // ok: evaluation harness, constant valid inputs
@@ -55,7 +57,14 @@ pub fn simulate_open(locks: &SimulatedLocks, probes: &[Projection]) -> bool {
 
 /// Project embeddings with a transform.
 pub fn project(t: &Transform, e: &[Embedding]) -> Vec<Projection> {
-    e.iter().map(|x| t.project(x)).collect()
+    e.iter().map(|x| t.project(x).expect("embeddings of the transform's dimension")).collect()
+    // ok: evaluation harness, one embedder
+}
+
+/// The transform of pair `i`'s device secret (salted by purpose).
+pub fn pair_transform(i: usize, salt: &str, n_bits: usize) -> Transform {
+    transform_for(&pair_secret(i, salt), "lfw.eval", 1, n_bits, DIM).expect("valid rp id")
+    // ok: evaluation harness, constant valid inputs
 }
 
 /// Unlinkability D<->sys (Gomez-Barrero et al., IEEE TIFS 2018): from scores of mated
@@ -148,9 +157,10 @@ mod tests {
 // ---------------------------------------------------------------------------------------------
 // The protocol run.
 
-use crate::eval::ScoredPair;
-use crate::protect::keys::DeviceSecret;
-use crate::protect::{enroll_with_lock_seed, open_key};
+use crate::metrics::{tar_at_far, ScoredPair};
+use faceproof_protocol::eval::enroll_with_lock_seed;
+use faceproof_protocol::testing::seeded_rng;
+use faceproof_protocol::{open_key, DeviceSecret};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -250,14 +260,12 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
         range
             .map(|i| {
                 let p = pairs[i];
-                let keys =
-                    crate::protect::keys::Keys::derive(&pair_secret(i, "lfw-protected"), "lfw.eval", 1).expect("rp id"); // ok: evaluation harness, constant valid inputs
                 let mut out = vec![vec![false; draws]; points.len()];
                 let mut current_n = 0;
                 let mut projections = (vec![], vec![]);
                 for &(n, m) in &grid.codes {
                     if n != current_n {
-                        let t = Transform::new(&keys.transform, n as usize);
+                        let t = pair_transform(i, "lfw-protected", n as usize);
                         projections = (project(&t, &images[p.a].enroll), project(&t, &images[p.b].probe));
                         current_n = n;
                     }
@@ -378,12 +386,13 @@ pub fn real_run(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mo
     let (mut enroll_ms, mut verify_ms) = (0.0, 0.0);
     for (i, p) in pairs.iter().enumerate() {
         let secret = pair_secret(i, "lfw-protected");
-        let t0 = crate::clock::now_ms();
-        let e = enroll_with_lock_seed(&secret, "lfw.eval", 1, &images[p.a].enroll, params, lock_seed(i, 0))
+        let mut rng = seeded_rng(i as u64);
+        let t0 = faceproof::clock::now_ms();
+        let e = enroll_with_lock_seed(&mut rng, &secret, "lfw.eval", 1, &images[p.a].enroll, params, lock_seed(i, 0))
             .expect("enroll"); // ok: evaluation harness, constant valid inputs
-        let t1 = crate::clock::now_ms();
+        let t1 = faceproof::clock::now_ms();
         let opened = open_key(&secret, "lfw.eval", &e.reference, probes_of(&images[p.b], mode)).is_ok();
-        let t2 = crate::clock::now_ms();
+        let t2 = faceproof::clock::now_ms();
         enroll_ms += t1 - t0;
         verify_ms += t2 - t1;
         accept.push(opened);
@@ -394,11 +403,11 @@ pub fn real_run(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mo
 
 /// Cosine TAR at (at most) the given FAR, from the unprotected scores.
 pub fn unprotected_tar_at(scored: &[ScoredPair], far: f64) -> f64 {
-    crate::eval::tar_at_far(scored, far).0
+    tar_at_far(scored, far).0
 }
 
 /// Similarity of two full codes: 1 - normalised Hamming distance.
 pub fn code_similarity(a: &Projection, b: &Projection) -> f64 {
     let (ca, cb) = (a.code(), b.code());
-    1.0 - crate::protect::transform::hamming(&ca, &cb) as f64 / a.0.len() as f64
+    1.0 - hamming(&ca, &cb) as f64 / a.0.len() as f64
 }

@@ -1,8 +1,6 @@
 //! Verification metrics under the LFW protocol: k-fold accuracy with the threshold chosen on
 //! the other folds, EER, and TAR at fixed FAR. Pure functions of (fold, same, score).
 
-pub mod protected;
-
 use serde::Serialize;
 
 /// One scored pair.

@@ -9,7 +9,7 @@
 //! The match decision *is* "a lock opened and the scalar's public key is the enrolled one".
 
 use crate::error::{Error, Result};
-use crate::protect::transform::Projection;
+use crate::transform::Projection;
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20::ChaCha20;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;

@@ -27,22 +27,25 @@
 //! [`Error::ReferenceDecrypt`] when authentication fails.
 
 use crate::error::{Error, Result};
-use crate::protect::face_key::{FaceLocks, LockParams, LOCK_BYTES};
-use crate::protect::keys::{check_rp_id, random_bytes, Keys};
+use crate::face_key::{FaceLocks, LockParams, LOCK_BYTES};
+use crate::keys::{check_rp_id, random_bytes, Keys};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
+use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroize;
 
 pub const MAGIC: &[u8; 4] = b"FPRF";
 pub const VERSION: u8 = 1;
 pub const TRANSFORM_ID: u8 = 1;
+/// Dimension of the embeddings transform 1 projects (the 192-d MobileFaceNet embedder).
+pub const EMBEDDING_DIM: usize = 192;
 const TAG: usize = 16;
 /// Largest sealed body the parser accepts (8192 locks of 4096-bit codes).
 const MAX_BODY: usize = 8 + 512 + 32 + 8192 * LOCK_BYTES + TAG;
 
 /// The public part of a reference, readable by the server without any key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
+pub struct ReferenceHeader {
     pub rp_id: String,
     pub epoch: u32,
     pub public_key: [u8; 32],
@@ -54,7 +57,7 @@ fn malformed(m: &str) -> Error {
 }
 
 /// Split a reference into its header (and the header's bytes, the AAD) and sealed body.
-pub fn parse(bytes: &[u8]) -> Result<(Header, &[u8], &[u8])> {
+pub fn parse(bytes: &[u8]) -> Result<(ReferenceHeader, &[u8], &[u8])> {
     if bytes.len() < 6 {
         return Err(malformed("too short"));
     }
@@ -73,6 +76,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, &[u8], &[u8])> {
     check_rp_id(rp_id).map_err(|_| malformed("bad rp id"))?;
     let epoch = u32::from_le_bytes(bytes[6 + r..10 + r].try_into().map_err(|_| malformed("epoch"))?);
     let public_key: [u8; 32] = bytes[10 + r..42 + r].try_into().map_err(|_| malformed("public key"))?;
+    crate::proof::check_public_key(&public_key).map_err(|_| malformed("public key is not a valid point"))?;
     let nonce: [u8; 12] = bytes[42 + r..54 + r].try_into().map_err(|_| malformed("nonce"))?;
     let c = u32::from_le_bytes(bytes[54 + r..58 + r].try_into().map_err(|_| malformed("length"))?) as usize;
     if !(TAG + 8..=MAX_BODY).contains(&c) {
@@ -81,7 +85,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Header, &[u8], &[u8])> {
     if bytes.len() != head_len + c {
         return Err(malformed(if bytes.len() < head_len + c { "truncated body" } else { "trailing bytes" }));
     }
-    let header = Header { rp_id: rp_id.to_string(), epoch, public_key, nonce };
+    let header = ReferenceHeader { rp_id: rp_id.to_string(), epoch, public_key, nonce };
     Ok((header, &bytes[..head_len], &bytes[head_len..]))
 }
 
@@ -138,9 +142,16 @@ fn decode_locks(plain: &[u8]) -> Result<FaceLocks> {
 }
 
 /// Seal the face locks into a reference for (rp id, epoch) under `keys`.
-pub fn seal(keys: &Keys, rp_id: &str, epoch: u32, public_key: &[u8; 32], locks: &FaceLocks) -> Result<Vec<u8>> {
+pub fn seal(
+    rng: &mut (impl RngCore + CryptoRng),
+    keys: &Keys,
+    rp_id: &str,
+    epoch: u32,
+    public_key: &[u8; 32],
+    locks: &FaceLocks,
+) -> Result<Vec<u8>> {
     check_rp_id(rp_id)?;
-    let nonce: [u8; 12] = random_bytes()?;
+    let nonce: [u8; 12] = random_bytes(rng)?;
     let mut plain = encode_locks(locks);
     let mut out = Vec::with_capacity(58 + rp_id.len() + plain.len() + TAG);
     out.extend_from_slice(MAGIC);
@@ -161,7 +172,7 @@ pub fn seal(keys: &Keys, rp_id: &str, epoch: u32, public_key: &[u8; 32], locks: 
 }
 
 /// Check and decrypt a reference for (rp id, epoch) with `keys`.
-pub fn unseal(keys: &Keys, rp_id: &str, epoch: u32, bytes: &[u8]) -> Result<(Header, FaceLocks)> {
+pub fn unseal(keys: &Keys, rp_id: &str, epoch: u32, bytes: &[u8]) -> Result<(ReferenceHeader, FaceLocks)> {
     let (header, aad, body) = parse(bytes)?;
     if header.rp_id != rp_id || header.epoch != epoch {
         // the key derived for the caller's (rp id, epoch) cannot open it either
@@ -175,8 +186,14 @@ pub fn unseal(keys: &Keys, rp_id: &str, epoch: u32, bytes: &[u8]) -> Result<(Hea
     Ok((header, locks?))
 }
 
+/// The public header of a reference (rp id, epoch, public key), readable without any key: a
+/// relying party checks at enrollment that it carries the public key submitted with it.
+pub fn reference_header(bytes: &[u8]) -> Result<ReferenceHeader> {
+    Ok(parse(bytes)?.0)
+}
+
 /// SHA-256 of the reference bytes: what the proof transcript binds.
-pub fn digest(bytes: &[u8]) -> [u8; 32] {
+pub fn reference_digest(bytes: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).into()
 }
@@ -184,8 +201,11 @@ pub fn digest(bytes: &[u8]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protect::face_key::FaceLocks;
-    use crate::protect::keys::DeviceSecret;
+    use crate::face_key::FaceLocks;
+    use crate::keys::{DeviceSecret, OsRng};
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED;
+
+    const PK: [u8; 32] = RISTRETTO_BASEPOINT_COMPRESSED.0;
 
     fn locks() -> FaceLocks {
         let params = LockParams { n_bits: 128, reliable: 32, k: 8, locks: 3 };
@@ -195,25 +215,25 @@ mod tests {
     #[test]
     fn layout_matches_the_documentation_and_round_trips() {
         let keys = Keys::derive(&DeviceSecret::from_bytes(&[1; 32]).unwrap(), "rp.example", 9).unwrap();
-        let r = seal(&keys, "rp.example", 9, &[3; 32], &locks()).unwrap();
+        let r = seal(&mut OsRng, &keys, "rp.example", 9, &PK, &locks()).unwrap();
         assert_eq!(&r[..4], b"FPRF");
         assert_eq!(r[4], 1);
         assert_eq!(r[5] as usize, "rp.example".len());
         assert_eq!(&r[6..16], b"rp.example");
         assert_eq!(u32::from_le_bytes(r[16..20].try_into().unwrap()), 9);
-        assert_eq!(&r[20..52], &[3; 32]);
+        assert_eq!(&r[20..52], &PK);
         let plain_len = 8 + 128 / 8 + 32 + 3 * LOCK_BYTES;
         assert_eq!(u32::from_le_bytes(r[64..68].try_into().unwrap()) as usize, plain_len + 16);
         assert_eq!(r.len(), 68 + plain_len + 16);
         let (h, l) = unseal(&keys, "rp.example", 9, &r).unwrap();
-        assert_eq!(h.public_key, [3; 32]);
+        assert_eq!(h.public_key, PK);
         assert_eq!(l, locks());
     }
 
     #[test]
     fn wrong_key_rp_or_epoch_and_every_truncation_fail() {
         let keys = Keys::derive(&DeviceSecret::from_bytes(&[1; 32]).unwrap(), "rp.example", 9).unwrap();
-        let r = seal(&keys, "rp.example", 9, &[3; 32], &locks()).unwrap();
+        let r = seal(&mut OsRng, &keys, "rp.example", 9, &PK, &locks()).unwrap();
         let other = Keys::derive(&DeviceSecret::from_bytes(&[2; 32]).unwrap(), "rp.example", 9).unwrap();
         assert_eq!(unseal(&other, "rp.example", 9, &r).unwrap_err(), Error::ReferenceDecrypt);
         assert_eq!(unseal(&keys, "other.example", 9, &r).unwrap_err(), Error::ReferenceDecrypt);
@@ -224,5 +244,15 @@ mod tests {
         let mut longer = r.clone();
         longer.push(0);
         assert_eq!(unseal(&keys, "rp.example", 9, &longer).unwrap_err().code(), "MALFORMED_REFERENCE");
+    }
+
+    #[test]
+    fn a_header_whose_public_key_is_not_a_point_or_is_the_identity_is_malformed() {
+        let keys = Keys::derive(&DeviceSecret::from_bytes(&[1; 32]).unwrap(), "rp.example", 9).unwrap();
+        for bad in [[0u8; 32], [0xff; 32]] {
+            let r = seal(&mut OsRng, &keys, "rp.example", 9, &bad, &locks()).unwrap();
+            assert_eq!(reference_header(&r).unwrap_err().code(), "MALFORMED_REFERENCE");
+            assert_eq!(unseal(&keys, "rp.example", 9, &r).unwrap_err().code(), "MALFORMED_REFERENCE");
+        }
     }
 }

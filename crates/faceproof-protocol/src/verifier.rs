@@ -3,10 +3,11 @@
 //! so a server builds `faceproof` with `default-features = false`.
 
 use crate::error::{Error, RejectReason, Result};
-use crate::protect::keys::{check_rp_id, random_bytes};
-use crate::protect::liveness_digest_for;
-use crate::protect::proof::{Challenge, Proof};
-use crate::protect::reference;
+use crate::keys::{check_rp_id, random_bytes};
+use crate::liveness::liveness_digest;
+use crate::proof::{check_public_key, Challenge, Proof};
+use crate::reference;
+use rand_core::{CryptoRng, RngCore};
 use std::collections::HashMap;
 
 /// Where issued nonces live until used: single use is the store's job.
@@ -73,8 +74,8 @@ impl<S: NonceStore> Verifier<S> {
     }
 
     /// A fresh challenge (random 32-byte nonce) valid for `ttl_ms` from `now`.
-    pub fn issue_challenge(&mut self, now: u64) -> Result<Challenge> {
-        let nonce: [u8; 32] = random_bytes()?;
+    pub fn issue_challenge(&mut self, rng: &mut (impl RngCore + CryptoRng), now: u64) -> Result<Challenge> {
+        let nonce: [u8; 32] = random_bytes(rng)?;
         let expires_at = now.saturating_add(self.ttl_ms);
         self.store.purge_expired(now);
         self.store.insert(nonce, expires_at)?;
@@ -110,6 +111,8 @@ pub fn verify_proof(
     liveness: LivenessPolicy,
     now: u64,
 ) -> Result<Proof> {
+    // What the relying party stored must be a usable key before anything is compared with it
+    check_public_key(&enrolled.public_key)?;
     let proof = Proof::from_bytes(proof_bytes)?;
     let reject = |r| Err(Error::ProofRejected(r));
     if proof.challenge.rp_id != issued.rp_id {
@@ -127,14 +130,82 @@ pub fn verify_proof(
     if proof.public_key != enrolled.public_key {
         return reject(RejectReason::WrongPublicKey);
     }
-    if proof.reference_digest != reference::digest(enrolled.reference) {
+    if proof.reference_digest != reference::reference_digest(enrolled.reference) {
         return reject(RejectReason::WrongReference);
     }
-    if liveness == LivenessPolicy::Required && proof.liveness_digest != liveness_digest_for(&proof.challenge, true) {
+    if liveness == LivenessPolicy::Required && proof.liveness_digest != liveness_digest(&proof.challenge, true) {
         return reject(RejectReason::LivenessFailed);
     }
     if !proof.signature_is_valid() {
         return reject(RejectReason::BadSignature);
     }
     Ok(proof)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::OsRng;
+    use crate::liveness::liveness_digest;
+    use crate::proof::{MAGIC, VERSION};
+
+    /// A proof with every field chosen by the attacker: the transcript's own values, then
+    /// `R` and `z` as given.
+    fn forged(ch: &Challenge, public_key: [u8; 32], reference: &[u8], r: [u8; 32], z: [u8; 32]) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend([VERSION, ch.rp_id.len() as u8]);
+        b.extend(ch.rp_id.as_bytes());
+        b.extend(ch.nonce);
+        b.extend(ch.expires_at.to_le_bytes());
+        b.extend(public_key);
+        b.extend(reference::reference_digest(reference));
+        b.extend(liveness_digest(ch, true));
+        b.extend(r);
+        b.extend(z);
+        b
+    }
+
+    /// With the identity as the stored public key, `R = identity, z = 0` satisfies
+    /// `z*G = R + c*P` for every challenge: it must never verify, by any entry point.
+    #[test]
+    fn the_identity_as_public_key_opens_nothing() {
+        let reference = b"any stored reference".to_vec();
+        let mut v = Verifier::new("bank.example", MemoryNonceStore::default()).unwrap();
+        for _ in 0..3 {
+            let ch = v.issue_challenge(&mut OsRng, 1_000).unwrap();
+            let proof = forged(&ch, [0; 32], &reference, [0; 32], [0; 32]);
+            assert!(!Proof::from_bytes(&proof).unwrap().signature_is_valid());
+            let enrolled = Enrolled { public_key: [0; 32], reference: &reference };
+            let stateless = verify_proof(&proof, &ch, &enrolled, LivenessPolicy::Required, 1_000);
+            assert_eq!(stateless.unwrap_err(), Error::InvalidPublicKey);
+            let stateful = v.verify(&proof, &enrolled, LivenessPolicy::Required, 1_000);
+            assert_eq!(stateful.unwrap_err(), Error::InvalidPublicKey);
+        }
+        assert_eq!(check_public_key(&[0; 32]).unwrap_err().code(), "INVALID_PUBLIC_KEY");
+    }
+
+    /// Non-canonical encodings (here: the field element p, and values with the high bit set)
+    /// are not public keys either, and an identity commitment is never a valid signature.
+    #[test]
+    fn non_canonical_keys_and_identity_commitments_are_refused() {
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        for bad in [p, [0xff; 32], {
+            let mut x = [0u8; 32];
+            x[31] = 0x80;
+            x
+        }] {
+            assert_eq!(check_public_key(&bad).unwrap_err(), Error::InvalidPublicKey);
+        }
+        let pk = curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED.0;
+        assert!(check_public_key(&pk).is_ok());
+        let ch = Challenge { rp_id: "bank.example".into(), nonce: [7; 32], expires_at: 5 };
+        let proof = forged(&ch, pk, b"r", [0; 32], [0; 32]);
+        let enrolled = Enrolled { public_key: pk, reference: b"r" };
+        assert_eq!(
+            verify_proof(&proof, &ch, &enrolled, LivenessPolicy::Required, 1).unwrap_err(),
+            Error::ProofRejected(RejectReason::BadSignature)
+        );
+    }
 }

@@ -12,10 +12,12 @@
 //! public key || reference digest || liveness digest || R)` reduced mod the group order.
 
 use crate::error::{Error, Result};
-use crate::protect::keys::{check_rp_id, random_bytes};
+use crate::keys::{check_rp_id, random_bytes};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
+use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 use zeroize::Zeroize;
@@ -67,6 +69,7 @@ fn transcript(
 
 /// Sign the challenge with the face-bound secret scalar.
 pub fn sign(
+    rng: &mut (impl RngCore + CryptoRng),
     secret: &Scalar,
     challenge: &Challenge,
     reference_digest: [u8; 32],
@@ -76,7 +79,7 @@ pub fn sign(
     let public_key = (secret * RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
     // Hedged nonce: deterministic in the secret and message, plus fresh randomness, so that
     // neither a weak RNG nor a fault alone can leak the key.
-    let mut extra: [u8; 32] = random_bytes()?;
+    let mut extra: [u8; 32] = random_bytes(rng)?;
     let mut h = Sha512::new();
     h.update(b"faceproof/nonce/v1");
     h.update(secret.as_bytes());
@@ -96,10 +99,12 @@ pub fn sign(
 impl Proof {
     /// Check the signature alone (the verifier adds freshness, nonce and key checks).
     pub fn signature_is_valid(&self) -> bool {
-        let Some(pk) = CompressedRistretto(self.public_key).decompress() else { return false };
+        let Ok(pk) = public_point(&self.public_key) else { return false };
         let Some(z) = Option::<Scalar>::from(Scalar::from_canonical_bytes(self.response)) else { return false };
-        if CompressedRistretto(self.commitment).decompress().is_none() {
-            return false;
+        // An identity commitment never comes from an honest signer (its nonce is uniform)
+        match CompressedRistretto(self.commitment).decompress() {
+            Some(r) if !r.is_identity() => {}
+            _ => return false,
         }
         let c = transcript(
             &self.challenge,
@@ -160,6 +165,21 @@ impl Proof {
             response: at(168),
         })
     }
+}
+
+/// Decode a public key: a canonical Ristretto255 encoding of a point other than the identity.
+/// (With the identity as public key, `R = identity, z = 0` would verify for every challenge.)
+pub(crate) fn public_point(bytes: &[u8; 32]) -> Result<RistrettoPoint> {
+    match CompressedRistretto(*bytes).decompress() {
+        Some(p) if !p.is_identity() => Ok(p),
+        _ => Err(Error::InvalidPublicKey),
+    }
+}
+
+/// Check a public key as a relying party stores it at enrollment: a canonical encoding of a
+/// Ristretto255 point other than the identity. `Err(InvalidPublicKey)` otherwise.
+pub fn check_public_key(bytes: &[u8; 32]) -> Result<()> {
+    public_point(bytes).map(|_| ())
 }
 
 /// Hex (lowercase) for 32-byte fields in JSON.

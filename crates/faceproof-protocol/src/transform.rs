@@ -4,19 +4,21 @@
 //! Each code bit is `sign(w_i . x)` for a Gaussian direction `w_i` drawn from a ChaCha20
 //! stream keyed by the transform key (random-hyperplane hashing: the fraction of differing
 //! bits between two codes estimates the angle between the embeddings / pi). Rows are
-//! orthonormalised in blocks of 192, which lowers the variance of that estimate. A new key
+//! orthonormalised in blocks of the embedding's dimension, which lowers the variance of that estimate. A new key
 //! gives new directions, so codes under two keys are unrelated (renewable, unlinkable);
 //! the magnitude `|w_i . x|` tells how reliable a bit is.
 
-use crate::embed::{Embedding, DIM};
+use crate::embedding::Embedding;
+use crate::error::{Error, Result};
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20::ChaCha20;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// The keyed projection matrix (`n x 192`, row-major). Secret: zeroized on drop.
+/// The keyed projection matrix (`n x dim`, row-major). Secret: zeroized on drop.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Transform {
     n: usize,
+    dim: usize,
     rows: Vec<f32>,
 }
 
@@ -43,6 +45,7 @@ impl Projection {
     }
 
     /// The packed code (64 bits per word).
+    #[cfg(any(test, feature = "eval"))]
     pub fn code(&self) -> Vec<u64> {
         let mut words = vec![0u64; self.0.len().div_ceil(64)];
         for (i, v) in self.0.iter().enumerate() {
@@ -55,18 +58,19 @@ impl Projection {
 }
 
 /// Number of differing bits between two packed codes.
+#[cfg(any(test, feature = "eval"))]
 pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 
 impl Transform {
-    /// The projection for `key`, with `n_bits` output bits.
-    pub fn new(key: &[u8; 32], n_bits: usize) -> Transform {
+    /// The projection for `key` of `dim`-dimensional embeddings (even) to `n_bits` bits.
+    pub fn new(key: &[u8; 32], n_bits: usize, dim: usize) -> Transform {
         let mut stream = ChaCha20::new(key.into(), &[0u8; 12].into());
-        let mut buf = vec![0u8; n_bits * DIM * 4];
+        let mut buf = vec![0u8; n_bits * dim * 4];
         stream.apply_keystream(&mut buf);
         // Box-Muller on pairs of uniform 32-bit words
-        let mut rows = Vec::with_capacity(n_bits * DIM);
+        let mut rows = Vec::with_capacity(n_bits * dim);
         for pair in buf.chunks_exact(8) {
             let u1 = (u32::from_le_bytes([pair[0], pair[1], pair[2], pair[3]]) as f64 + 1.0) / 4294967297.0;
             let u2 = u32::from_le_bytes([pair[4], pair[5], pair[6], pair[7]]) as f64 / 4294967296.0;
@@ -76,16 +80,20 @@ impl Transform {
             rows.push((r * t.sin()) as f32);
         }
         buf.zeroize();
-        orthonormalize_blocks(&mut rows, n_bits);
-        Transform { n: n_bits, rows }
+        orthonormalize_blocks(&mut rows, n_bits, dim);
+        Transform { n: n_bits, dim, rows }
     }
 
-    pub fn bits(&self) -> usize {
-        self.n
-    }
-
-    pub fn project(&self, e: &Embedding) -> Projection {
-        Projection(self.rows.chunks_exact(DIM).map(|w| dot(w, &e.0)).collect())
+    /// The embedding's projections; an embedding of another dimension is an error.
+    pub fn project(&self, e: &Embedding) -> Result<Projection> {
+        if e.dim() != self.dim {
+            return Err(Error::InvalidArgument(format!(
+                "embedding has {} dimensions, the transform {}",
+                e.dim(),
+                self.dim
+            )));
+        }
+        Ok(Projection(self.rows.chunks_exact(self.dim).map(|w| dot(w, &e.0)).collect()))
     }
 }
 
@@ -101,15 +109,15 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum()
 }
 
-/// Modified Gram-Schmidt within each block of 192 consecutive rows.
-fn orthonormalize_blocks(rows: &mut [f32], n: usize) {
-    for start in (0..n).step_by(DIM) {
-        let end = (start + DIM).min(n);
+/// Modified Gram-Schmidt within each block of `dim` consecutive rows.
+fn orthonormalize_blocks(rows: &mut [f32], n: usize, dim: usize) {
+    for start in (0..n).step_by(dim) {
+        let end = (start + dim).min(n);
         for i in start..end {
-            let (done, rest) = rows.split_at_mut(i * DIM);
-            let row = &mut rest[..DIM];
+            let (done, rest) = rows.split_at_mut(i * dim);
+            let row = &mut rest[..dim];
             for j in start..i {
-                let prev = &done[j * DIM..(j + 1) * DIM];
+                let prev = &done[j * dim..(j + 1) * dim];
                 let d = dot(prev, row);
                 row.iter_mut().zip(prev).for_each(|(r, p)| *r -= d * p);
             }
@@ -122,32 +130,31 @@ fn orthonormalize_blocks(rows: &mut [f32], n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::synthetic_embedding;
+
+    const DIM: usize = 192;
 
     fn unit(seed: u32) -> Embedding {
-        let mut s = seed;
-        Embedding::normalized(
-            (0..DIM)
-                .map(|_| {
-                    s = s.wrapping_mul(1664525).wrapping_add(1013904223);
-                    (s >> 8) as f32 / 16777216.0 - 0.5
-                })
-                .collect(),
-        )
+        synthetic_embedding(seed, DIM)
+    }
+
+    fn code(t: &Transform, e: &Embedding) -> Vec<u64> {
+        t.project(e).unwrap().code()
     }
 
     #[test]
     fn deterministic_per_key_and_different_across_keys() {
         let e = unit(1);
-        let a = Transform::new(&[1; 32], 512).project(&e).code();
-        assert_eq!(a, Transform::new(&[1; 32], 512).project(&e).code());
-        let b = Transform::new(&[2; 32], 512).project(&e).code();
+        let a = code(&Transform::new(&[1; 32], 512, DIM), &e);
+        assert_eq!(a, code(&Transform::new(&[1; 32], 512, DIM), &e));
+        let b = code(&Transform::new(&[2; 32], 512, DIM), &e);
         let d = hamming(&a, &b);
         assert!((200..312).contains(&d), "codes under two keys should be unrelated: {d}");
     }
 
     #[test]
     fn blocks_are_orthonormal() {
-        let t = Transform::new(&[3; 32], 256);
+        let t = Transform::new(&[3; 32], 256, DIM);
         let r = |i: usize| &t.rows[i * DIM..(i + 1) * DIM];
         let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
         assert!((dot(r(0), r(0)) - 1.0).abs() < 1e-4);
@@ -156,12 +163,18 @@ mod tests {
     }
 
     #[test]
+    fn an_embedding_of_another_dimension_is_refused() {
+        let t = Transform::new(&[3; 32], 256, DIM);
+        assert_eq!(t.project(&synthetic_embedding(1, 128)).unwrap_err().code(), "INVALID_ARGUMENT");
+    }
+
+    #[test]
     fn hamming_distance_tracks_the_angle() {
-        let t = Transform::new(&[4; 32], 1024);
+        let t = Transform::new(&[4; 32], 1024, DIM);
         let a = unit(10);
         let near = Embedding::normalized(a.0.iter().zip(&unit(11).0).map(|(x, y)| x + 0.2 * y).collect());
         let far = unit(12);
-        let (ca, cn, cf) = (t.project(&a).code(), t.project(&near).code(), t.project(&far).code());
+        let (ca, cn, cf) = (code(&t, &a), code(&t, &near), code(&t, &far));
         let expected = |x: &Embedding| (a.cosine(x) as f64).clamp(-1.0, 1.0).acos() / std::f64::consts::PI * 1024.0;
         for (c, x) in [(&cn, &near), (&cf, &far)] {
             let d = hamming(&ca, c) as f64;

@@ -1,23 +1,27 @@
 //! `faceproof`: the native command line (accuracy harness, server-side scripts).
 //!
 //! ```text
-//! faceproof embed IMAGE [--reference] [--json]
+//! faceproof embed IMAGE [--json]
 //! faceproof compare A B [--threshold T] [--json]
 //! faceproof eval --pairs PAIRS.tsv --images DIR [--json] [--limit N] [--quality] [--protected]
 //! faceproof enroll --secret HEX --rp RP_ID [--epoch N] --out REFERENCE IMAGE...
 //! faceproof prove --secret HEX --reference REFERENCE --challenge JSON IMAGE...
-//! faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64 [--no-liveness]
+//! faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64
 //! ```
-//! Pipeline options: `--reference` (exactly reference_pipeline.py), `--no-flip`,
-//! `--blazeface-align`, `--detector front|back`, `--selection central|strongest`.
-//! Common options: `--models DIR` (default: `$FACEPROOF_MODELS` or the crate's `models/`).
+//! `faceproof help SUBCOMMAND` (or `--help`) lists every option.
 
+mod keys_cli;
+mod metrics;
+mod protected;
+mod protected_eval;
+
+use clap::{Parser, Subcommand, ValueEnum};
 use faceproof::detect::DetectorKind;
-use faceproof::eval::{metrics, ScoredPair};
 use faceproof::image::RgbImage;
 use faceproof::pipeline::{Alignment, FacePipeline, Precision, Selection, StageTimes, Template, TemplateOptions};
 use faceproof::quality::{Limits, Quality, Reason};
 use faceproof::Error;
+use metrics::{metrics, ScoredPair};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,137 +29,212 @@ use std::process::ExitCode;
 /// Default decision threshold on the cosine score, chosen on lfw-dev (see README).
 const DEFAULT_THRESHOLD: f64 = faceproof::DEFAULT_COSINE_THRESHOLD as f64;
 
-pub(crate) struct Args {
-    positional: Vec<String>,
-    flags: HashMap<String, Option<String>>,
+#[derive(Parser)]
+#[command(
+    name = "faceproof",
+    version,
+    about = "Face templates, comparisons, protected enrollment and proofs, and the accuracy harness."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-impl Args {
-    fn parse(raw: impl Iterator<Item = String>, with_value: &[&str]) -> Result<Args, String> {
-        let mut positional = vec![];
-        let mut flags = HashMap::new();
-        let mut it = raw.peekable();
-        while let Some(a) = it.next() {
-            if let Some(name) = a.strip_prefix("--") {
-                if with_value.contains(&name) {
-                    let v = it.next().ok_or(format!("--{name} needs a value"))?;
-                    flags.insert(name.to_string(), Some(v));
-                } else {
-                    flags.insert(name.to_string(), None);
-                }
-            } else {
-                positional.push(a);
-            }
-        }
-        Ok(Args { positional, flags })
-    }
-    pub(crate) fn has(&self, f: &str) -> bool {
-        self.flags.contains_key(f)
-    }
-    pub(crate) fn value(&self, f: &str) -> Option<&str> {
-        self.flags.get(f).and_then(|v| v.as_deref())
-    }
+#[derive(Subcommand)]
+enum Command {
+    /// Find the one face of an image and print its embedding.
+    Embed(EmbedArgs),
+    /// Cosine score and same-person decision between the faces of two images.
+    Compare(CompareArgs),
+    /// Accuracy on a pairs protocol (LFW style): k-fold accuracy, EER, TAR at fixed FAR.
+    Eval(EvalArgs),
+    /// Enroll the faces of images: write the sealed reference, print the public key (JSON).
+    Enroll(keys_cli::EnrollArgs),
+    /// Answer a relying party's challenge with the faces of images: print the proof (base64).
+    Prove(keys_cli::ProveArgs),
+    /// Verify a proof as the relying party: print OK, or fail with the rejection code.
+    Verify(keys_cli::VerifyArgs),
 }
 
-pub(crate) fn models_dir(args: &Args) -> PathBuf {
-    args.value("models")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("FACEPROOF_MODELS").map(PathBuf::from))
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+/// Which models, and the embedder's precision.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ModelArgs {
+    /// Directory of the ONNX models [default: the repository's models/]
+    #[arg(long, env = "FACEPROOF_MODELS")]
+    models: Option<PathBuf>,
+    /// Embedder precision: int8 (what the SDK runs) or float32 (the reference)
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Int8)]
+    precision: PrecisionArg,
 }
 
-/// The four models from `--models`, the embedder in `--precision` (`int8`, what the SDK runs,
-/// or `float32`, the reference).
-pub(crate) fn pipeline(args: &Args) -> Result<FacePipeline, Error> {
-    FacePipeline::from_dir_with(models_dir(args), precision(args)?)
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum PrecisionArg {
+    Int8,
+    Float32,
 }
 
-pub(crate) fn precision(args: &Args) -> Result<Precision, Error> {
-    match args.value("precision") {
-        None | Some("int8") => Ok(Precision::Int8Pointwise),
-        Some("float32") => Ok(Precision::Float32),
-        Some(other) => Err(Error::InvalidArgument(format!("--precision is int8 or float32, not {other:?}"))),
-    }
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum DetectorArg {
+    /// BlazeFace front-128 (selfies)
+    Front,
+    /// BlazeFace back-256 (photos, ID documents, small faces)
+    Back,
 }
 
-pub(crate) fn options(args: &Args) -> TemplateOptions {
-    let mut o = if args.has("reference") { TemplateOptions::reference() } else { TemplateOptions::default() };
-    if args.has("no-flip") {
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum SelectionArg {
+    Single,
+    Central,
+    Largest,
+    Strongest,
+}
+
+/// How a face becomes a template.
+#[derive(clap::Args, Debug)]
+pub(crate) struct TemplateArgs {
+    /// Exactly the Python reference pipeline (strongest anchor, 4 BlazeFace keypoints)
+    #[arg(long)]
+    reference: bool,
+    /// Embed the face only, not also its mirror image
+    #[arg(long, conflicts_with = "flip")]
+    no_flip: bool,
+    /// Embed the face and its mirror image (the default)
+    #[arg(long)]
+    flip: bool,
+    /// Align with BlazeFace's keypoints instead of FaceMesh's
+    #[arg(long)]
+    blazeface_align: bool,
+    /// Face detector [default: front; eval: back]
+    #[arg(long, value_enum)]
+    detector: Option<DetectorArg>,
+    /// Which face when there are several [default: single, an error; eval: central]
+    #[arg(long, value_enum)]
+    selection: Option<SelectionArg>,
+}
+
+#[derive(clap::Args, Debug)]
+struct EmbedArgs {
+    image: PathBuf,
+    /// One JSON object instead of text
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    template: TemplateArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct CompareArgs {
+    a: PathBuf,
+    b: PathBuf,
+    /// Cosine score above which the faces are the same person
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
+    threshold: f64,
+    /// One JSON object instead of text
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    template: TemplateArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct EvalArgs {
+    /// Pairs file: tab-separated fold, same (0/1), image A, image B (a header line is skipped)
+    #[arg(long)]
+    pairs: PathBuf,
+    /// Directory the pairs' image paths are relative to
+    #[arg(long)]
+    images: PathBuf,
+    /// One JSON object instead of text
+    #[arg(long)]
+    json: bool,
+    /// Evaluate only the first N pairs
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Also the error-versus-discard study of the quality reasons
+    #[arg(long)]
+    quality: bool,
+    /// The protected scheme instead: face-bound keys per pair, trade-off sweep, attacks
+    #[arg(long)]
+    protected: bool,
+    /// (--protected) file that keeps the computed face views for reruns
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// (--protected) random lock layouts per pair in the sweep
+    #[arg(long, default_value_t = 4)]
+    draws: usize,
+    /// (--protected) the parameter sweep only
+    #[arg(long)]
+    sweep_only: bool,
+    #[command(flatten)]
+    template: TemplateArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+pub(crate) fn models_dir(m: &ModelArgs) -> PathBuf {
+    m.models.clone().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"))
+}
+
+/// The models from `--models`, the embedder in `--precision`.
+pub(crate) fn pipeline(m: &ModelArgs) -> Result<FacePipeline, Error> {
+    let precision = match m.precision {
+        PrecisionArg::Int8 => Precision::Int8Pointwise,
+        PrecisionArg::Float32 => Precision::Float32,
+    };
+    FacePipeline::from_dir_with(models_dir(m), precision)
+}
+
+pub(crate) fn options(t: &TemplateArgs) -> TemplateOptions {
+    let mut o = if t.reference { TemplateOptions::reference() } else { TemplateOptions::default() };
+    if t.no_flip {
         o.flip = false;
     }
-    if args.has("flip") {
+    if t.flip {
         o.flip = true;
     }
-    if args.has("blazeface-align") {
+    if t.blazeface_align {
         o.alignment = Alignment::Reference;
     }
-    match args.value("selection") {
-        Some("strongest") => o.selection = Selection::Strongest,
-        Some("central") => o.selection = Selection::Central,
-        _ => {}
+    if let Some(s) = t.selection {
+        o.selection = match s {
+            SelectionArg::Single => Selection::Single,
+            SelectionArg::Central => Selection::Central,
+            SelectionArg::Largest => Selection::Largest,
+            SelectionArg::Strongest => Selection::Strongest,
+        };
     }
-    match args.value("detector") {
-        Some("back") => o.detector = DetectorKind::Back256,
-        Some("front") => o.detector = DetectorKind::Front128,
-        _ => {}
+    if let Some(d) = t.detector {
+        o.detector = match d {
+            DetectorArg::Front => DetectorKind::Front128,
+            DetectorArg::Back => DetectorKind::Back256,
+        };
     }
     o
 }
 
-fn usage() -> ExitCode {
-    eprintln!(
-        "usage:\n  faceproof embed IMAGE [--reference] [--json]\n  faceproof compare A B [--threshold T] [--json]\n  \
-         faceproof eval --pairs PAIRS.tsv --images DIR [--json] [--limit N] [--quality] [--protected]\n  \
-         faceproof enroll --secret HEX --rp RP_ID [--epoch N] --out REFERENCE IMAGE...\n  \
-         faceproof prove --secret HEX --reference REFERENCE --challenge JSON IMAGE...\n  \
-         faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64 [--no-liveness] [--now MS]\n\
-         options: --models DIR  --precision int8|float32  --reference (reference_pipeline.py)  --no-flip\n         \
-         --blazeface-align  --detector front|back  --selection central|strongest"
-    );
-    ExitCode::from(2)
+/// Photos, not selfies: the evaluation's default is the full-range detector (README: Accuracy).
+pub(crate) fn eval_options(t: &TemplateArgs) -> TemplateOptions {
+    if t.reference || t.detector.is_some() {
+        options(t)
+    } else {
+        TemplateOptions { detector: DetectorKind::Back256, ..options(t) }
+    }
 }
 
 fn main() -> ExitCode {
-    let mut raw = std::env::args().skip(1);
-    let Some(cmd) = raw.next() else { return usage() };
-    let args = match Args::parse(
-        raw,
-        &[
-            "models",
-            "precision",
-            "threshold",
-            "pairs",
-            "images",
-            "limit",
-            "selection",
-            "detector",
-            "cache",
-            "draws",
-            "secret",
-            "rp",
-            "epoch",
-            "out",
-            "reference",
-            "challenge",
-            "public-key",
-            "proof",
-            "now",
-        ],
-    ) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return usage();
-        }
-    };
-    let result = match cmd.as_str() {
-        "embed" => cmd_embed(&args),
-        "compare" => cmd_compare(&args),
-        "eval" => cmd_eval(&args),
-        "enroll" => keys_cli::enroll(&args),
-        "prove" => keys_cli::prove(&args),
-        "verify" => keys_cli::verify(&args),
-        _ => return usage(),
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Embed(a) => cmd_embed(a),
+        Command::Compare(a) => cmd_compare(a),
+        Command::Eval(a) if a.protected => protected_eval::run(a),
+        Command::Eval(a) => cmd_eval(a),
+        Command::Enroll(a) => keys_cli::enroll(a),
+        Command::Prove(a) => keys_cli::prove(a),
+        Command::Verify(a) => keys_cli::verify(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,13 +245,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn cmd_embed(args: &Args) -> Result<(), Error> {
-    let [path] = args.positional.as_slice() else {
-        return Err(Error::InvalidArgument("embed takes one image".into()));
-    };
-    let p = pipeline(args)?;
-    let t = p.template(&RgbImage::open(path)?, &options(args))?;
-    if args.has("json") {
+fn cmd_embed(args: &EmbedArgs) -> Result<(), Error> {
+    let path = args.image.display().to_string();
+    let p = pipeline(&args.model)?;
+    let t = p.template(&RgbImage::open(&args.image)?, &options(&args.template))?;
+    if args.json {
         let d = &t.detection;
         println!(
             "{}",
@@ -188,21 +265,15 @@ fn cmd_embed(args: &Args) -> Result<(), Error> {
     Ok(())
 }
 
-fn cmd_compare(args: &Args) -> Result<(), Error> {
-    let [a, b] = args.positional.as_slice() else {
-        return Err(Error::InvalidArgument("compare takes two images".into()));
-    };
-    let threshold = match args.value("threshold") {
-        Some(t) => t.parse().map_err(|_| Error::InvalidArgument(format!("bad threshold {t:?}")))?,
-        None => DEFAULT_THRESHOLD,
-    };
-    let p = pipeline(args)?;
-    let o = options(args);
-    let ta = p.template(&RgbImage::open(a)?, &o)?;
-    let tb = p.template(&RgbImage::open(b)?, &o)?;
+fn cmd_compare(args: &CompareArgs) -> Result<(), Error> {
+    let threshold = args.threshold;
+    let p = pipeline(&args.model)?;
+    let o = options(&args.template);
+    let ta = p.template(&RgbImage::open(&args.a)?, &o)?;
+    let tb = p.template(&RgbImage::open(&args.b)?, &o)?;
     let score = ta.embedding.cosine(&tb.embedding) as f64;
     let same = score > threshold;
-    if args.has("json") {
+    if args.json {
         println!("{}", serde_json::json!({"score": score, "threshold": threshold, "same_person": same}));
     } else {
         println!(
@@ -220,8 +291,9 @@ pub(crate) struct PairRow {
     pub(crate) b: String,
 }
 
-pub(crate) fn read_pairs(path: &str) -> Result<Vec<PairRow>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidArgument(format!("{path}: {e}")))?;
+pub(crate) fn read_pairs(path: &Path) -> Result<Vec<PairRow>, Error> {
+    let path = path.display();
+    let text = std::fs::read_to_string(path.to_string()).map_err(|e| Error::InvalidArgument(format!("{path}: {e}")))?;
     let mut rows = vec![];
     for (n, line) in text.lines().enumerate() {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -271,23 +343,14 @@ pub(crate) fn template_for_eval(p: &FacePipeline, img: &RgbImage, o: &TemplateOp
     }
 }
 
-fn cmd_eval(args: &Args) -> Result<(), Error> {
-    if args.has("protected") {
-        return protected_eval::run(args);
+fn cmd_eval(args: &EvalArgs) -> Result<(), Error> {
+    let images = &args.images;
+    let mut rows = read_pairs(&args.pairs)?;
+    if let Some(l) = args.limit {
+        rows.truncate(l);
     }
-    let pairs_path = args.value("pairs").ok_or(Error::InvalidArgument("--pairs is required".into()))?;
-    let images = PathBuf::from(args.value("images").ok_or(Error::InvalidArgument("--images is required".into()))?);
-    let mut rows = read_pairs(pairs_path)?;
-    if let Some(l) = args.value("limit") {
-        rows.truncate(l.parse().map_err(|_| Error::InvalidArgument("bad --limit".into()))?);
-    }
-    let p = pipeline(args)?;
-    // Photos, not selfies: the full-range detector unless told otherwise (README: Accuracy).
-    let o = if args.has("reference") || args.value("detector").is_some() {
-        options(args)
-    } else {
-        TemplateOptions { detector: DetectorKind::Back256, ..options(args) }
-    };
+    let p = pipeline(&args.model)?;
+    let o = eval_options(&args.template);
     let mut cache: HashMap<String, EvalImage> = HashMap::new();
     let mut qualities: HashMap<String, Quality> = HashMap::new();
     let mut norms: HashMap<String, f32> = HashMap::new();
@@ -304,7 +367,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         let img = RgbImage::open(images.join(name))?;
         decode_ms += faceproof::clock::now_ms() - t0;
         let e = template_for_eval(&p, &img, &o)?;
-        if args.has("quality") {
+        if args.quality {
             let (q, _) =
                 p.assess(&img, e.template.detection.clone(), e.template.faces_seen.max(1), &Limits::DEFAULT)?;
             qualities.insert(name.clone(), q.with_embedding_norm(e.template.norm, &Limits::DEFAULT));
@@ -315,7 +378,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         times.align += e.template.times.align;
         times.embed += e.template.times.embed;
         cache.insert(name.clone(), e);
-        if !args.has("json") && (i + 1) % 500 == 0 {
+        if !args.json && (i + 1) % 500 == 0 {
             eprintln!("  {} / {} images", i + 1, names.len());
         }
     }
@@ -335,7 +398,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         "decode": decode_ms / n, "detect": times.detect / n, "landmarks": times.landmarks / n,
         "align": times.align / n, "embed": times.embed / n,
     });
-    if args.has("json") {
+    if args.json {
         let mut j = serde_json::to_value(&m).unwrap_or_default();
         if let Some(obj) = j.as_object_mut() {
             obj.insert("images".into(), names.len().into());
@@ -347,7 +410,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
             obj.insert("flip".into(), o.flip.into());
             obj.insert("detector".into(), format!("{:?}", o.detector).into());
             obj.insert("precision".into(), format!("{:?}", p.precision).into());
-            if args.has("quality") {
+            if args.quality {
                 obj.insert(
                     "quality".into(),
                     quality_study(&rows, &scored, &qualities, &norms, m.threshold_at_far_1e_3),
@@ -373,7 +436,7 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
         println!("accuracy threshold (mean over folds) {:.4}", m.threshold);
         println!("no face above threshold: {no_face} images (strongest anchor used); several faces: {several} images (central one used)");
         println!("ms per image: {per_image}");
-        if args.has("quality") {
+        if args.quality {
             println!(
                 "quality: {}",
                 serde_json::to_string_pretty(&quality_study(
@@ -389,9 +452,6 @@ fn cmd_eval(args: &Args) -> Result<(), Error> {
     }
     Ok(())
 }
-
-mod keys_cli;
-mod protected_eval;
 
 /// Does rejecting low-quality images lower the error of the pairs kept? (error-versus-discard,
 /// in the spirit of ISO/IEC 29794-5): false non-match rate at a fixed threshold (FAR 0.1 %

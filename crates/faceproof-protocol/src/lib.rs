@@ -1,0 +1,48 @@
+//! faceproof's protection protocol: what turns face embeddings into a revocable, unlinkable
+//! key on the device, and what the relying party checks. No inference engine, no image code:
+//! a relying party builds this crate alone.
+//!
+//! ```text
+//! device:  enroll(views)  -> reference (sealed, opaque) + public key   -> relying party stores both
+//!          prove(live views, reference, challenge) -> proof            -> relying party
+//! server:  Verifier::issue_challenge -> Challenge;  Verifier::verify(proof, enrolled) -> Ok | code
+//! ```
+//!
+//! | module (private) | what |
+//! |---|---|
+//! | `keys` | device secret, HKDF key schedule per (rp id, epoch) |
+//! | `transform` | the cancelable transform: keyed random projection to a binary code |
+//! | `face_key` | the face-bound key: sample-then-lock fuzzy extractor |
+//! | `reference` | the sealed reference format (ChaCha20-Poly1305) |
+//! | `proof` | the Schnorr proof on Ristretto255 over the challenge transcript |
+//! | `verifier` | the relying party: single-use challenges, proof checks |
+//! | `liveness` | the prompts a challenge selects and the signed liveness digest |
+//!
+//! Every random value comes from an RNG passed in ([`OsRng`] in the product; a seeded one in
+//! known-answer tests). Wire formats: `docs/formats.md`.
+
+mod client;
+mod embedding;
+mod error;
+mod face_key;
+mod keys;
+mod liveness;
+mod proof;
+mod reference;
+mod transform;
+mod verifier;
+
+#[cfg(feature = "eval")]
+pub mod eval;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use client::{check_reference, enroll, open_key, prove, Enrollment};
+pub use embedding::Embedding;
+pub use error::{Error, RejectReason, Result};
+pub use face_key::LockParams;
+pub use keys::{check_rp_id, random_bytes, DeviceSecret, OsRng, MAX_RP_ID};
+pub use liveness::{liveness_digest, prompts_for, Prompt, PROMPTS};
+pub use proof::{check_public_key, hex32, Challenge, Proof};
+pub use reference::{reference_digest, reference_header, ReferenceHeader};
+pub use verifier::{verify_proof, Enrolled, LivenessPolicy, MemoryNonceStore, NonceStore, Verifier};
