@@ -13,6 +13,10 @@ use zeroize::Zeroize;
 /// Length of an embedding.
 pub const DIM: usize = 192;
 
+/// The embedder's name as references record it: templates of another embedder cannot open a
+/// reference made with this one.
+pub const MODEL_NAME: &str = "mobilefacenet-192";
+
 pub use faceproof_protocol::Embedding;
 
 #[cfg(feature = "inference")]

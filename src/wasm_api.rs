@@ -158,7 +158,9 @@ mod engine {
     use crate::liveness::{LivenessLimits, LivenessSession};
     use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
     use crate::quality::{Limits, Quality};
-    use faceproof_protocol::{liveness_digest, LockParams};
+    use faceproof_protocol::{
+        check_reference, liveness_digest, EnrollmentRequest, LockParams, LoginRequest, ELEMENT_BYTES, MAX_PROBE_VIEWS,
+    };
 
     /// Options accepted by `embed`, `template` and `capture` (all optional).
     #[derive(Deserialize, Default)]
@@ -314,6 +316,28 @@ mod engine {
         captured: Vec<Captured>,
         liveness: Option<Liveness>,
         tracker: Tracker,
+        /// An enrollment or a login waiting for the relying party's evaluation.
+        pending: Option<Pending>,
+    }
+
+    enum Pending {
+        Enroll(EnrollmentRequest),
+        Login(LoginRequest, [u8; 32]),
+    }
+
+    /// Concatenated 32-byte elements as one byte array (what crosses to JS).
+    fn join_elements(elements: &[[u8; ELEMENT_BYTES]]) -> Vec<u8> {
+        elements.concat()
+    }
+
+    fn split_elements(bytes: &[u8]) -> Result<Vec<[u8; ELEMENT_BYTES]>, JsValue> {
+        if bytes.is_empty() || bytes.len() % ELEMENT_BYTES != 0 {
+            return Err(js_error(faceproof_protocol::Error::MalformedEvaluation(format!(
+                "{} bytes is not a whole number of {ELEMENT_BYTES}-byte elements",
+                bytes.len()
+            ))));
+        }
+        Ok(bytes.chunks_exact(ELEMENT_BYTES).map(|c| c.try_into().unwrap_or([0; ELEMENT_BYTES])).collect())
     }
 
     impl Default for FaceEngine {
@@ -341,6 +365,7 @@ mod engine {
                 pipeline: FacePipeline::default(),
                 captured: vec![],
                 liveness: None,
+                pending: None,
                 tracker: Tracker::new(TRACK_DETECT_EVERY),
             }
         }
@@ -515,36 +540,83 @@ mod engine {
             Ok(self.captured.iter().flat_map(|c| c.views.iter().cloned()).collect())
         }
 
-        /// Enroll the captured faces: `{reference: Uint8Array, publicKey: Uint8Array}` for the
-        /// server. Clears the captures.
-        pub fn enroll(&mut self, device_secret: &[u8], rp_id: &str, epoch: u32) -> Result<JsValue, JsValue> {
+        /// Start enrolling the captured faces under (rp id, epoch): the blinded lock inputs for
+        /// the relying party to evaluate (`n x 32` bytes). The captures stay until
+        /// `enrollFinish` succeeds.
+        #[wasm_bindgen(js_name = enrollStart)]
+        pub fn enroll_start(&mut self, device_secret: &[u8], rp_id: &str, epoch: u32) -> Result<Vec<u8>, JsValue> {
             let secret = DeviceSecret::from_bytes(device_secret).map_err(js_error)?;
             let views = self.captured_views()?;
-            let e = faceproof_protocol::enroll(&mut OsRng, &secret, rp_id, epoch, &views, LockParams::DEFAULT)
+            let model = crate::embed::MODEL_NAME;
+            let request = EnrollmentRequest::new(&mut OsRng, &secret, rp_id, epoch, model, &views, LockParams::DEFAULT)
                 .map_err(js_error)?;
+            let blinded = join_elements(request.blinded());
+            self.pending = Some(Pending::Enroll(request));
+            Ok(blinded)
+        }
+
+        /// Finish the enrollment with the relying party's evaluation:
+        /// `{reference: Uint8Array, publicKey: Uint8Array}` for the server. Clears the captures.
+        #[wasm_bindgen(js_name = enrollFinish)]
+        pub fn enroll_finish(&mut self, evaluated: &[u8]) -> Result<JsValue, JsValue> {
+            let Some(Pending::Enroll(request)) = self.pending.take() else {
+                return Err(js_error(Error::InvalidArgument("call enrollStart first".into())));
+            };
+            let e = request.finish(&mut OsRng, &split_elements(evaluated)?).map_err(js_error)?;
             self.captured.clear();
             to_js(&EnrollmentJs { reference: e.reference, public_key: e.public_key.to_vec() })
         }
 
-        /// Answer the server's challenge with the captured live faces: the proof bytes. The
-        /// outcome of the liveness run for this challenge (if any) is signed in. Clears the
-        /// captures and the liveness run.
-        pub fn prove(
+        /// Start answering the server's challenge with the captured live faces: the reference
+        /// and the challenge are checked first (this device's key, this relying party, not
+        /// expired at `now_ms`), then the liveness run for this challenge (when required), then
+        /// the captures; returns the blinded lock inputs for the relying party (`n x 32`
+        /// bytes). The captures stay until `proveFinish` succeeds.
+        #[wasm_bindgen(js_name = proveStart)]
+        pub fn prove_start(
             &mut self,
             device_secret: &[u8],
             reference_bytes: &[u8],
             challenge: JsValue,
+            now_ms: f64,
+            require_liveness: bool,
         ) -> Result<Vec<u8>, JsValue> {
             let secret = DeviceSecret::from_bytes(device_secret).map_err(js_error)?;
             let ch: Challenge = from_js(challenge, "challenge")?;
-            let live = match self.liveness.take() {
-                Some(l) if l.challenge == ch => liveness_digest(&ch, l.session.passed()),
-                _ => [0u8; 32], // no liveness run for this challenge
+            check_reference(&secret, &ch.rp_id, reference_bytes).map_err(js_error)?;
+            if now_ms.is_finite() && now_ms > ch.expires_at as f64 {
+                return Err(js_error(faceproof_protocol::Error::ProofRejected(
+                    faceproof_protocol::RejectReason::Expired,
+                )));
+            }
+            let passed = matches!(&self.liveness, Some(l) if l.challenge == ch && l.session.passed());
+            if require_liveness && !passed {
+                return Err(js_error(faceproof_protocol::Error::ProofRejected(
+                    faceproof_protocol::RejectReason::LivenessFailed,
+                )));
+            }
+            let mut views = self.captured_views()?;
+            views.truncate(MAX_PROBE_VIEWS);
+            let request =
+                LoginRequest::new(&mut OsRng, &secret, reference_bytes, &ch, crate::embed::MODEL_NAME, &views)
+                    .map_err(js_error)?;
+            let blinded = join_elements(request.blinded());
+            self.pending = Some(Pending::Login(request, liveness_digest(&ch, passed)));
+            Ok(blinded)
+        }
+
+        /// Finish with the relying party's evaluation: the proof bytes (the liveness outcome for
+        /// this challenge signed in). `FACE_MISMATCH` when the face opens no lock. Clears the
+        /// captures and the liveness run on success.
+        #[wasm_bindgen(js_name = proveFinish)]
+        pub fn prove_finish(&mut self, evaluated: &[u8]) -> Result<Vec<u8>, JsValue> {
+            let Some(Pending::Login(request, live)) = self.pending.take() else {
+                return Err(js_error(Error::InvalidArgument("call proveStart first".into())));
             };
-            let views = self.captured_views()?;
-            let r = faceproof_protocol::prove(&mut OsRng, &secret, reference_bytes, &ch, &views, live);
+            let proof = request.finish(&mut OsRng, &split_elements(evaluated)?, live).map_err(js_error)?;
             self.captured.clear();
-            Ok(r.map_err(js_error)?.to_bytes())
+            self.liveness = None;
+            Ok(proof.to_bytes())
         }
     }
 }

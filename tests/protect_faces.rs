@@ -7,9 +7,19 @@ use faceproof::embed::Embedding;
 use faceproof::image::RgbImage;
 use faceproof::pipeline::{FacePipeline, TemplateOptions};
 use faceproof_protocol::{
-    liveness_digest as liveness_digest_for, open_key, DeviceSecret, Enrolled, Enrollment, Error, LivenessPolicy,
-    LockParams, MemoryNonceStore, OsRng, RejectReason, Verifier,
+    liveness_digest as liveness_digest_for, Challenge, DeviceSecret, Enrolled, Enrollment, EnrollmentRequest, Error,
+    LivenessPolicy, LockParams, LoginRequest, MemoryNonceStore, OprfKey, OsRng, Proof, RejectReason, Verifier,
+    MAX_PROBE_VIEWS,
 };
+use std::sync::OnceLock;
+
+const MODEL: &str = faceproof::embed::MODEL_NAME;
+
+/// The relying party's OPRF key for the user of these tests.
+fn server_key() -> &'static OprfKey {
+    static K: OnceLock<OprfKey> = OnceLock::new();
+    K.get_or_init(|| OprfKey::generate(&mut OsRng).unwrap())
+}
 
 fn enroll(
     secret: &DeviceSecret,
@@ -18,19 +28,39 @@ fn enroll(
     views: &[Embedding],
     p: LockParams,
 ) -> Result<Enrollment, Error> {
-    faceproof_protocol::enroll(&mut OsRng, secret, rp, epoch, views, p)
+    let request = EnrollmentRequest::new(&mut OsRng, secret, rp, epoch, MODEL, views, p)?;
+    let evaluated = server_key().evaluate(request.blinded())?;
+    request.finish(&mut OsRng, &evaluated)
+}
+
+fn prove_with(
+    key: &OprfKey,
+    secret: &DeviceSecret,
+    reference: &[u8],
+    ch: &Challenge,
+    probes: &[Embedding],
+    live: [u8; 32],
+) -> Result<Proof, Error> {
+    let probes = &probes[..probes.len().min(MAX_PROBE_VIEWS)];
+    let request = LoginRequest::new(&mut OsRng, secret, reference, ch, MODEL, probes)?;
+    let evaluated = key.evaluate(request.blinded())?;
+    request.finish(&mut OsRng, &evaluated, live)
 }
 
 fn prove(
     secret: &DeviceSecret,
     reference: &[u8],
-    ch: &faceproof_protocol::Challenge,
+    ch: &Challenge,
     probes: &[Embedding],
     live: [u8; 32],
-) -> Result<faceproof_protocol::Proof, Error> {
-    faceproof_protocol::prove(&mut OsRng, secret, reference, ch, probes, live)
+) -> Result<Proof, Error> {
+    prove_with(server_key(), secret, reference, ch, probes, live)
 }
-use std::sync::OnceLock;
+
+fn open_key(secret: &DeviceSecret, rp: &str, reference: &[u8], probes: &[Embedding]) -> Result<Proof, Error> {
+    let ch = Challenge { rp_id: rp.into(), nonce: [1; 32], expires_at: u64::MAX };
+    prove(secret, reference, &ch, probes, [0; 32])
+}
 
 struct Faces {
     /// enrollment views of obama.jpg
@@ -170,4 +200,23 @@ fn wrong_secret_or_epoch_is_a_decrypt_error_and_renewal_changes_everything() {
     let epoch_at = 6 + RP.len();
     moved[epoch_at] = 2;
     assert_eq!(open_key(&secret, RP, &moved, live).unwrap_err(), Error::ReferenceDecrypt);
+}
+
+/// The offline attack of a design without the relying party's share: holding the device secret
+/// and the reference, even the enrolled face itself opens nothing without the relying party's
+/// key (an attacker's own key, or a guessed one, gives other masks).
+#[test]
+fn without_the_relying_partys_key_not_even_the_enrolled_face_opens_a_lock() {
+    let f = faces();
+    let secret = DeviceSecret::generate(&mut OsRng).unwrap();
+    let e = enroll(&secret, RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
+    let ch = Challenge { rp_id: RP.into(), nonce: [2; 32], expires_at: u64::MAX };
+    for views in [&f.enroll, &f.live[0].1, &f.live[1].1] {
+        let attacker_key = OprfKey::generate(&mut OsRng).unwrap();
+        assert_eq!(
+            prove_with(&attacker_key, &secret, &e.reference, &ch, views, [0; 32]).unwrap_err(),
+            Error::FaceMismatch
+        );
+        assert!(prove(&secret, &e.reference, &ch, views, [0; 32]).is_ok(), "with the relying party it opens");
+    }
 }

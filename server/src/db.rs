@@ -30,7 +30,8 @@ impl Db {
              CREATE TABLE IF NOT EXISTS challenges (
                  nonce BLOB PRIMARY KEY CHECK (length(nonce) = 32),
                  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-                 expires_at INTEGER NOT NULL
+                 expires_at INTEGER NOT NULL,
+                 evaluated INTEGER NOT NULL DEFAULT 0
              );
              CREATE TABLE IF NOT EXISTS sessions (
                  token TEXT PRIMARY KEY,
@@ -127,6 +128,18 @@ impl NonceStore for UserNonces<'_> {
             .ok()
             .flatten()
             .map(|e| e as u64)
+    }
+
+    /// One `UPDATE`: the evaluation right is used by whichever request gets there first.
+    fn claim_evaluation(&mut self, nonce: &[u8; 32], now: u64) -> bool {
+        self.db
+            .conn
+            .execute(
+                "UPDATE challenges SET evaluated = 1 WHERE nonce = ?1 AND user = ?2 AND evaluated = 0 AND expires_at >= ?3",
+                params![&nonce[..], self.user, now as i64],
+            )
+            .map(|n| n == 1)
+            .unwrap_or(false)
     }
 
     fn purge_expired(&mut self, now: u64) {

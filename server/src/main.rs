@@ -276,8 +276,8 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
-    use faceproof_protocol::testing::synthetic_views;
-    use faceproof_protocol::{enroll, liveness_digest, prove, Challenge, DeviceSecret, Embedding, LockParams};
+    use faceproof_protocol::testing::{enroll_with_key, prove_with_key, synthetic_views};
+    use faceproof_protocol::{liveness_digest, Challenge, DeviceSecret, Embedding, LockParams, OprfKey};
     use tower::ServiceExt;
 
     fn views(seed: u32) -> Vec<Embedding> {
@@ -323,7 +323,8 @@ mod tests {
         let h = harness("flow");
         let secret = DeviceSecret::generate(&mut OsRng).unwrap();
         let v = views(3);
-        let e = enroll(&mut OsRng, &secret, "localhost", 1, &v, LockParams::DEFAULT).unwrap();
+        let key = OprfKey::generate(&mut OsRng).unwrap();
+        let e = enroll_with_key(&mut OsRng, &key, &secret, "localhost", 1, &v, LockParams::DEFAULT).unwrap();
         let body = json!({"username": "ada", "publicKey": hex32::encode(&e.public_key), "reference": B64.encode(&e.reference)}).to_string();
         assert_eq!(call(&h, "POST", "/api/enroll", &body).await.0, StatusCode::CREATED);
         let (s, j, _) = call(&h, "POST", "/api/enroll", &body).await;
@@ -351,8 +352,9 @@ mod tests {
         let ch: Challenge = serde_json::from_value(j["challenge"].clone()).unwrap();
         let reference = B64.decode(j["reference"].as_str().unwrap()).unwrap();
         assert_eq!(reference, e.reference);
-        let proof =
-            prove(&mut OsRng, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, true)).unwrap().to_bytes();
+        let proof = prove_with_key(&mut OsRng, &key, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, true))
+            .unwrap()
+            .to_bytes();
         let login = json!({"username": "ada", "proof": B64.encode(&proof)}).to_string();
         let (s, j, cookie) = call(&h, "POST", "/api/login", &login).await;
         assert_eq!(s, StatusCode::OK, "{j}");
@@ -367,8 +369,9 @@ mod tests {
         // failed liveness is refused by this server
         let (_, j, _) = call(&h, "POST", "/api/challenge", r#"{"username":"ada"}"#).await;
         let ch: Challenge = serde_json::from_value(j["challenge"].clone()).unwrap();
-        let proof =
-            prove(&mut OsRng, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, false)).unwrap().to_bytes();
+        let proof = prove_with_key(&mut OsRng, &key, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, false))
+            .unwrap()
+            .to_bytes();
         let (s, j, _) =
             call(&h, "POST", "/api/login", &json!({"username": "ada", "proof": B64.encode(&proof)}).to_string()).await;
         assert_eq!((s, j["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("LIVENESS_FAILED")));

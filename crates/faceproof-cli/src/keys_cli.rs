@@ -9,7 +9,8 @@ use faceproof::image::RgbImage;
 use faceproof::pipeline::TemplateOptions;
 use faceproof::Error;
 use faceproof_protocol::{
-    hex32, liveness_digest, verify_proof, Challenge, DeviceSecret, Enrolled, LivenessPolicy, LockParams, OsRng,
+    hex32, liveness_digest, verify_proof, Challenge, DeviceSecret, Enrolled, EnrollmentRequest, LivenessPolicy,
+    LockParams, LoginRequest, OprfKey, OsRng, MAX_PROBE_VIEWS,
 };
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,10 @@ pub struct EnrollArgs {
     /// Where to write the sealed reference
     #[arg(long)]
     out: PathBuf,
+    /// The relying party's OPRF key for this user, 64 hex digits (the command plays the
+    /// relying party's part of enrollment; `faceproof oprf-key` makes one)
+    #[arg(long)]
+    oprf_key: String,
     /// Images of the enrolling face (each gives its template and jittered views)
     #[arg(required = true)]
     images: Vec<PathBuf>,
@@ -48,6 +53,10 @@ pub struct ProveArgs {
     /// Sign "liveness passed" (the command line runs no liveness check: for tests only)
     #[arg(long)]
     assume_live: bool,
+    /// The relying party's OPRF key for this user, 64 hex digits (the command plays the
+    /// relying party's evaluation)
+    #[arg(long)]
+    oprf_key: String,
     /// Images of the live face
     #[arg(required = true)]
     images: Vec<PathBuf>,
@@ -82,6 +91,14 @@ fn secret(hex: &str) -> Result<DeviceSecret, Error> {
     Ok(DeviceSecret::from_bytes(&bytes)?)
 }
 
+fn oprf_key(hex: &str) -> Result<OprfKey, Error> {
+    let bytes = hex32::decode(hex).ok_or_else(|| Error::InvalidArgument("--oprf-key must be 64 hex digits".into()))?;
+    Ok(OprfKey::from_bytes(&bytes)?)
+}
+
+/// The embedder name references record (templates of another embedder cannot open them).
+pub(crate) const MODEL: &str = faceproof::embed::MODEL_NAME;
+
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))
 }
@@ -109,14 +126,12 @@ fn challenge(text: &str) -> Result<Challenge, Error> {
 
 pub fn enroll(args: &EnrollArgs) -> Result<(), Error> {
     let views = views(&args.images, &args.model)?;
-    let e = faceproof_protocol::enroll(
-        &mut OsRng,
-        &secret(&args.secret)?,
-        &args.rp,
-        args.epoch,
-        &views,
-        LockParams::DEFAULT,
-    )?;
+    let key = oprf_key(&args.oprf_key)?;
+    let secret = secret(&args.secret)?;
+    let request =
+        EnrollmentRequest::new(&mut OsRng, &secret, &args.rp, args.epoch, MODEL, &views, LockParams::DEFAULT)?;
+    let evaluated = key.evaluate(request.blinded())?;
+    let e = request.finish(&mut OsRng, &evaluated)?;
     std::fs::write(&args.out, &e.reference)
         .map_err(|err| Error::InvalidArgument(format!("{}: {err}", args.out.display())))?;
     println!(
@@ -129,9 +144,12 @@ pub fn enroll(args: &EnrollArgs) -> Result<(), Error> {
 pub fn prove(args: &ProveArgs) -> Result<(), Error> {
     let ch = challenge(&args.challenge)?;
     let live = liveness_digest(&ch, args.assume_live);
-    let views = views(&args.images, &args.model)?;
-    let proof =
-        faceproof_protocol::prove(&mut OsRng, &secret(&args.secret)?, &read(&args.reference)?, &ch, &views, live)?;
+    let mut views = views(&args.images, &args.model)?;
+    views.truncate(MAX_PROBE_VIEWS);
+    let key = oprf_key(&args.oprf_key)?;
+    let request = LoginRequest::new(&mut OsRng, &secret(&args.secret)?, &read(&args.reference)?, &ch, MODEL, &views)?;
+    let evaluated = key.evaluate(request.blinded())?;
+    let proof = request.finish(&mut OsRng, &evaluated, live)?;
     println!("{}", base64::engine::general_purpose::STANDARD.encode(proof.to_bytes()));
     Ok(())
 }
@@ -150,5 +168,12 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Error> {
     let enrolled = Enrolled { public_key, reference: &reference };
     verify_proof(&proof, &challenge(&args.challenge)?, &enrolled, liveness, now)?;
     println!("OK");
+    Ok(())
+}
+
+/// `faceproof oprf-key`: a fresh relying-party OPRF key (hex), as a relying party draws one per
+/// user and epoch.
+pub fn new_oprf_key() -> Result<(), Error> {
+    println!("{}", hex32::encode(&OprfKey::generate(&mut OsRng)?.to_bytes()));
     Ok(())
 }

@@ -4,9 +4,10 @@
 //! faceproof embed IMAGE [--json]
 //! faceproof compare A B [--threshold T] [--json]
 //! faceproof eval --pairs PAIRS.tsv --images DIR [--json] [--limit N] [--quality] [--protected]
-//! faceproof enroll --secret HEX --rp RP_ID [--epoch N] --out REFERENCE IMAGE...
-//! faceproof prove --secret HEX --reference REFERENCE --challenge JSON IMAGE...
+//! faceproof enroll --secret HEX --rp RP_ID [--epoch N] --oprf-key HEX --out REFERENCE IMAGE...
+//! faceproof prove --secret HEX --reference REFERENCE --challenge JSON --oprf-key HEX IMAGE...
 //! faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64
+//! faceproof oprf-key
 //! ```
 //! `faceproof help SUBCOMMAND` (or `--help`) lists every option.
 
@@ -54,6 +55,8 @@ enum Command {
     Prove(keys_cli::ProveArgs),
     /// Verify a proof as the relying party: print OK, or fail with the rejection code.
     Verify(keys_cli::VerifyArgs),
+    /// Print a fresh relying-party OPRF key (64 hex digits), as a relying party draws per user.
+    OprfKey,
 }
 
 /// Which models, and the embedder's precision.
@@ -235,6 +238,7 @@ fn main() -> ExitCode {
         Command::Enroll(a) => keys_cli::enroll(a),
         Command::Prove(a) => keys_cli::prove(a),
         Command::Verify(a) => keys_cli::verify(a),
+        Command::OprfKey => keys_cli::new_oprf_key(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -158,9 +158,8 @@ mod tests {
 // The protocol run.
 
 use crate::metrics::{tar_at_far, ScoredPair};
-use faceproof_protocol::eval::enroll_with_lock_seed;
 use faceproof_protocol::testing::seeded_rng;
-use faceproof_protocol::{open_key, DeviceSecret};
+use faceproof_protocol::{DeviceSecret, EnrollmentRequest, Error, LoginRequest, OprfKey, MAX_PROBE_VIEWS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -372,34 +371,84 @@ pub fn cross_validate(pairs: &[PairIdx], decisions: &[Vec<Vec<bool>>], max_far: 
     (tar, far, chosen)
 }
 
-/// Results of the real construction over all pairs.
+/// Results of the real construction (with the real OPRF) on some of the pairs.
 #[derive(Debug, Clone, Serialize)]
 pub struct RealRun {
-    pub accept: Vec<bool>,
+    /// (pair index, accepted)
+    pub accept: Vec<(usize, bool)>,
     pub enroll_ms: f64,
     pub verify_ms: f64,
+    /// Blinded elements a login sent (distinct lock inputs of its probes): mean and largest.
+    pub login_elements_mean: f64,
+    pub login_elements_max: usize,
 }
 
-/// Enroll A, verify B, with the real crypto (transform, locks, AEAD, key check).
-pub fn real_run(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: ProbeMode) -> RealRun {
-    let mut accept = Vec::with_capacity(pairs.len());
+/// Enroll A, verify B, with the real construction (transform, OPRF under a per-pair key, locks,
+/// AEAD, key check) on every `stride`-th pair.
+pub fn real_run(
+    images: &[ImageViews],
+    pairs: &[PairIdx],
+    params: LockParams,
+    mode: ProbeMode,
+    stride: usize,
+) -> RealRun {
+    let mut accept = vec![];
     let (mut enroll_ms, mut verify_ms) = (0.0, 0.0);
-    for (i, p) in pairs.iter().enumerate() {
+    let mut elements = vec![];
+    for (i, p) in pairs.iter().enumerate().step_by(stride.max(1)) {
         let secret = pair_secret(i, "lfw-protected");
         let mut rng = seeded_rng(i as u64);
+        let key = OprfKey::generate(&mut rng).expect("seeded"); // ok: evaluation harness, constant valid inputs
+        let ch = faceproof_protocol::Challenge { rp_id: "lfw.eval".into(), nonce: [7; 32], expires_at: u64::MAX };
         let t0 = faceproof::clock::now_ms();
-        let e = enroll_with_lock_seed(&mut rng, &secret, "lfw.eval", 1, &images[p.a].enroll, params, lock_seed(i, 0))
-            .expect("enroll"); // ok: evaluation harness, constant valid inputs
+        let request = EnrollmentRequest::with_lock_seed(
+            &mut rng,
+            &secret,
+            "lfw.eval",
+            1,
+            MODEL,
+            &images[p.a].enroll,
+            params,
+            lock_seed(i, 0),
+        )
+        .expect("enroll"); // ok: evaluation harness, constant valid inputs
+        let evaluated = key.evaluate(request.blinded()).expect("valid points"); // ok: evaluation harness
+        let e = request.finish(&mut rng, &evaluated).expect("enroll"); // ok: evaluation harness
         let t1 = faceproof::clock::now_ms();
-        let opened = open_key(&secret, "lfw.eval", &e.reference, probes_of(&images[p.b], mode)).is_ok();
+        let probes = probes_of(&images[p.b], mode);
+        let login = LoginRequest::new(
+            &mut rng,
+            &secret,
+            &e.reference,
+            &ch,
+            MODEL,
+            &probes[..probes.len().min(MAX_PROBE_VIEWS)],
+        )
+        .expect("login"); // ok: evaluation harness
+        elements.push(login.blinded().len());
+        let evaluated = key.evaluate(login.blinded()).expect("valid points"); // ok: evaluation harness
+        let opened = match login.finish(&mut rng, &evaluated, [0; 32]) {
+            Ok(_) => true,
+            Err(Error::FaceMismatch) => false,
+            Err(e) => panic!("login failed otherwise: {e}"), // ok: evaluation harness
+        };
         let t2 = faceproof::clock::now_ms();
         enroll_ms += t1 - t0;
         verify_ms += t2 - t1;
-        accept.push(opened);
+        accept.push((i, opened));
     }
-    let n = pairs.len().max(1) as f64;
-    RealRun { accept, enroll_ms: enroll_ms / n, verify_ms: verify_ms / n }
+    let n = accept.len().max(1) as f64;
+    RealRun {
+        accept,
+        enroll_ms: enroll_ms / n,
+        verify_ms: verify_ms / n,
+        login_elements_mean: elements.iter().sum::<usize>() as f64 / n,
+        login_elements_max: elements.iter().copied().max().unwrap_or(0),
+    }
 }
+
+/// The embedder name the evaluation enrolls under.
+pub const MODEL: &str = faceproof::embed::MODEL_NAME;
 
 /// Cosine TAR at (at most) the given FAR, from the unprotected scores.
 pub fn unprotected_tar_at(scored: &[ScoredPair], far: f64) -> f64 {

@@ -19,6 +19,13 @@ pub enum Error {
     FaceMismatch,
     /// A proof or challenge that is not in the documented format.
     MalformedProof(String),
+    /// Templates of one embedder presented to a reference made by another.
+    ModelMismatch { reference: String, probe: String },
+    /// An OPRF evaluation that does not fit its request (count, invalid points).
+    MalformedEvaluation(String),
+    /// A reference of a format version this build does not open (made before the current
+    /// protocol): the user re-enrolls.
+    UnsupportedVersion(u8),
     /// A public key that is not a valid Ristretto255 point other than the identity (the
     /// identity would let one constant proof verify for every challenge).
     InvalidPublicKey,
@@ -64,6 +71,9 @@ impl Error {
             Error::FaceMismatch => "FACE_MISMATCH",
             Error::MalformedProof(_) => "MALFORMED_PROOF",
             Error::InvalidPublicKey => "INVALID_PUBLIC_KEY",
+            Error::MalformedEvaluation(_) => "MALFORMED_EVALUATION",
+            Error::ModelMismatch { .. } => "MODEL_MISMATCH",
+            Error::UnsupportedVersion(_) => "UNSUPPORTED_VERSION",
             Error::ProofRejected(r) => r.code(),
             Error::Randomness(_) => "RANDOMNESS",
         }
@@ -80,6 +90,13 @@ impl fmt::Display for Error {
             }
             Error::FaceMismatch => write!(f, "the live face did not open the enrolled key"),
             Error::MalformedProof(m) => write!(f, "malformed proof or challenge: {m}"),
+            Error::MalformedEvaluation(m) => write!(f, "malformed OPRF evaluation: {m}"),
+            Error::ModelMismatch { reference, probe } => {
+                write!(f, "the reference was made with the {reference} model, the live face with {probe}")
+            }
+            Error::UnsupportedVersion(v) => {
+                write!(f, "reference format version {v} is no longer supported: enroll again")
+            }
             Error::InvalidPublicKey => write!(f, "the public key is not a valid point (or is the identity)"),
             Error::ProofRejected(r) => write!(f, "proof rejected: {}", r.code()),
             Error::Randomness(m) => write!(f, "random source failed: {m}"),

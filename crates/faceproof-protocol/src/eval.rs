@@ -2,7 +2,6 @@
 //! harness's fast simulation of lock decisions over many parameter choices. Not a stable API
 //! and not for products: a product enrolls and proves through the crate root.
 
-pub use crate::client::enroll_with_lock_seed;
 pub use crate::face_key::{lock_positions, select_reliable};
 pub use crate::transform::{hamming, Projection, Transform};
 

@@ -2,13 +2,16 @@
 //! over the binary code of the cancelable transform.
 //!
 //! Enrollment keeps the `m` most *reliable* bits of the code (all enrollment views agree on
-//! the sign and the projection is far from zero), then makes `L` locks. Lock `j` hashes the
-//! enrolled values of `k` reliable bits chosen at random (from a per-reference seed) and uses
-//! the hash to mask the secret scalar, with a tag that makes opening checkable. A live probe
-//! whose bits agree with the enrollment on all `k` bits of any one lock recovers the scalar.
-//! The match decision *is* "a lock opened and the scalar's public key is the enrolled one".
+//! the sign and the projection is far from zero), then makes `L` locks. Lock `j` reads the
+//! enrolled values of `k` reliable bits chosen at random (from a per-reference seed); its
+//! input (a keyed hash of them) goes through the relying party's oblivious PRF, and the PRF's
+//! output masks the secret scalar, with a tag that makes opening checkable. A live probe whose
+//! bits agree with the enrollment on all `k` bits of any one lock recovers the scalar, and only
+//! through the relying party: without its key no guess can be tested. The match decision *is*
+//! "a lock opened and the scalar's public key is the enrolled one".
 
 use crate::error::{Error, Result};
+use crate::oprf::OUTPUT_BYTES;
 use crate::transform::Projection;
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20::ChaCha20;
@@ -115,19 +118,36 @@ pub fn lock_positions(seed: &[u8; 32], j: u16, reliable: &[u16], k: usize) -> Ve
     pool
 }
 
-/// `SHA-512(domain || lock key || seed || j || bits)`: first 32 bytes mask the scalar, the
-/// next 16 are the check tag.
-fn lock_hash(lock_key: &[u8; 32], seed: &[u8; 32], j: u16, bits: &[u8]) -> [u8; 64] {
+/// The lock's OPRF input: `SHA-512("faceproof/lock-input/v2" || lock key || seed || j || bits)`,
+/// first 32 bytes. Keyed by the device secret, so the relying party (which evaluates it blinded)
+/// could not test guesses of the bits even if it saw it.
+fn lock_input(lock_key: &[u8; 32], seed: &[u8; 32], j: u16, bits: &[u8]) -> [u8; 32] {
     let mut h = Sha512::new();
-    h.update(b"faceproof/lock/v1");
+    h.update(b"faceproof/lock-input/v2");
     h.update(lock_key);
     h.update(seed);
     h.update(j.to_le_bytes());
     h.update(bits);
+    let mut d: [u8; 64] = h.finalize().into();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&d[..32]);
+    d.zeroize();
+    out
+}
+
+/// `SHA-512("faceproof/lock/v2" || lock key || seed || j || OPRF output)`: the first 32 bytes
+/// mask the scalar, the next 16 are the check tag.
+fn lock_hash(lock_key: &[u8; 32], seed: &[u8; 32], j: u16, prf: &[u8; OUTPUT_BYTES]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    h.update(b"faceproof/lock/v2");
+    h.update(lock_key);
+    h.update(seed);
+    h.update(j.to_le_bytes());
+    h.update(prf);
     h.finalize().into()
 }
 
-/// Pack the bits of `code` at `positions` (in order) into bytes.
+/// Pack the bits of `code` at `positions` (in order) into bytes, least significant bit first.
 fn gather_bits(positions: &[u16], bit: impl Fn(usize) -> bool) -> Vec<u8> {
     let mut out = vec![0u8; positions.len().div_ceil(8)];
     for (i, &p) in positions.iter().enumerate() {
@@ -138,14 +158,25 @@ fn gather_bits(positions: &[u16], bit: impl Fn(usize) -> bool) -> Vec<u8> {
     out
 }
 
-/// Lock `secret` under the enrollment views.
-pub fn lock(
-    secret: &Scalar,
+/// Enrollment's half-way point: the reliable positions and one OPRF input per lock.
+pub(crate) struct LockInputs {
+    pub reliable: Vec<u16>,
+    pub inputs: Vec<[u8; 32]>,
+}
+
+impl Drop for LockInputs {
+    fn drop(&mut self) {
+        self.inputs.zeroize();
+    }
+}
+
+/// The OPRF inputs of the `L` locks for the enrollment views.
+pub(crate) fn lock_inputs(
     views: &[Projection],
     params: LockParams,
     lock_key: &[u8; 32],
-    seed: [u8; 32],
-) -> Result<FaceLocks> {
+    seed: &[u8; 32],
+) -> Result<LockInputs> {
     params.validate()?;
     if views.iter().any(|v| v.0.len() != params.n_bits as usize) {
         return Err(Error::InvalidArgument("views do not match the code length".into()));
@@ -155,13 +186,37 @@ pub fn lock(
     for (&p, &v) in reliable.iter().zip(&values) {
         enrolled[p as usize] = v;
     }
-    let s = secret.to_bytes();
-    let locks = (0..params.locks)
+    let inputs = (0..params.locks)
         .map(|j| {
-            let pos = lock_positions(&seed, j, &reliable, params.k as usize);
+            let pos = lock_positions(seed, j, &reliable, params.k as usize);
             let mut bits = gather_bits(&pos, |i| enrolled[i]);
-            let mut h = lock_hash(lock_key, &seed, j, &bits);
+            let x = lock_input(lock_key, seed, j, &bits);
             bits.zeroize();
+            x
+        })
+        .collect();
+    enrolled.zeroize();
+    Ok(LockInputs { reliable, inputs })
+}
+
+/// Lock `secret` with the OPRF outputs of the locks' inputs (in lock order).
+pub(crate) fn lock(
+    secret: &Scalar,
+    params: LockParams,
+    reliable: Vec<u16>,
+    lock_key: &[u8; 32],
+    seed: [u8; 32],
+    prf: &[[u8; OUTPUT_BYTES]],
+) -> Result<FaceLocks> {
+    if prf.len() != params.locks as usize {
+        return Err(Error::MalformedEvaluation("one OPRF output per lock is needed".into()));
+    }
+    let s = secret.to_bytes();
+    let locks = prf
+        .iter()
+        .enumerate()
+        .map(|(j, y)| {
+            let mut h = lock_hash(lock_key, &seed, j as u16, y);
             let mut l = [0u8; LOCK_BYTES];
             for i in 0..32 {
                 l[i] = s[i] ^ h[i];
@@ -171,32 +226,64 @@ pub fn lock(
             l
         })
         .collect();
-    enrolled.zeroize();
     Ok(FaceLocks { params, reliable, seed, locks })
 }
 
-/// Try every probe against every lock. Returns the scalar when a lock opens *and* the scalar
-/// matches `public_key` (a false tag match is then harmless).
-pub fn open(
+/// A login's OPRF inputs: for every lock, the distinct inputs its probes give (live views
+/// often agree on a lock's bits: each distinct input is evaluated once).
+pub(crate) struct ProbeInputs {
+    /// Distinct inputs, in the order they are sent.
+    pub inputs: Vec<[u8; 32]>,
+    /// For each lock, the indices (into `inputs`) of its candidates.
+    pub per_lock: Vec<Vec<u32>>,
+}
+
+impl Drop for ProbeInputs {
+    fn drop(&mut self) {
+        self.inputs.zeroize();
+    }
+}
+
+/// The OPRF inputs of every probe at every lock, deduplicated per lock.
+pub(crate) fn probe_inputs(locks: &FaceLocks, probes: &[Projection], lock_key: &[u8; 32]) -> ProbeInputs {
+    let k = locks.params.k as usize;
+    let n = locks.params.n_bits as usize;
+    let mut inputs = vec![];
+    let mut per_lock = Vec::with_capacity(locks.locks.len());
+    for j in 0..locks.params.locks {
+        let pos = lock_positions(&locks.seed, j, &locks.reliable, k);
+        let mut mine: Vec<u32> = vec![];
+        for probe in probes.iter().filter(|p| p.0.len() == n) {
+            let mut bits = gather_bits(&pos, |i| probe.bit(i));
+            let x = lock_input(lock_key, &locks.seed, j, &bits);
+            bits.zeroize();
+            if !mine.iter().any(|&i| inputs[i as usize] == x) {
+                mine.push(inputs.len() as u32);
+                inputs.push(x);
+            }
+        }
+        per_lock.push(mine);
+    }
+    ProbeInputs { inputs, per_lock }
+}
+
+/// Try every candidate of every lock with its OPRF output. Returns the scalar when a lock
+/// opens *and* the scalar matches `public_key` (a false tag match is then harmless).
+pub(crate) fn open(
     locks: &FaceLocks,
-    probes: &[Projection],
+    candidates: &ProbeInputs,
+    prf: &[[u8; OUTPUT_BYTES]],
     lock_key: &[u8; 32],
     public_key: &CompressedRistretto,
 ) -> Option<Scalar> {
-    let k = locks.params.k as usize;
-    let n = locks.params.n_bits as usize;
-    let layout: Vec<Vec<u16>> =
-        (0..locks.params.locks).map(|j| lock_positions(&locks.seed, j, &locks.reliable, k)).collect();
-    for probe in probes.iter().filter(|p| p.0.len() == n) {
-        for (j, pos) in layout.iter().enumerate() {
-            let mut bits = gather_bits(pos, |i| probe.bit(i));
-            let mut h = lock_hash(lock_key, &locks.seed, j as u16, &bits);
-            bits.zeroize();
-            let lock = &locks.locks[j];
+    for (j, mine) in candidates.per_lock.iter().enumerate() {
+        let lock = &locks.locks[j];
+        for &i in mine {
+            let mut h = lock_hash(lock_key, &locks.seed, j as u16, prf.get(i as usize)?);
             if h[32..48] == lock[32..] {
                 let mut s = [0u8; 32];
-                for i in 0..32 {
-                    s[i] = lock[i] ^ h[i];
+                for b in 0..32 {
+                    s[b] = lock[b] ^ h[b];
                 }
                 h.zeroize();
                 let scalar: Option<Scalar> = Scalar::from_canonical_bytes(s).into();

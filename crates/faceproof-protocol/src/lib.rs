@@ -3,9 +3,10 @@
 //! a relying party builds this crate alone.
 //!
 //! ```text
-//! device:  enroll(views)  -> reference (sealed, opaque) + public key   -> relying party stores both
-//!          prove(live views, reference, challenge) -> proof            -> relying party
-//! server:  Verifier::issue_challenge -> Challenge;  Verifier::verify(proof, enrolled) -> Ok | code
+//! device:  EnrollmentRequest::new(views) -> blinded  ---------------> relying party: OprfKey::evaluate
+//!          .finish(evaluated) -> reference (sealed, opaque) + public key -> relying party stores both
+//!          LoginRequest::new(reference, challenge, live views) -> blinded -> Verifier::evaluate (once per nonce)
+//!          .finish(evaluated) -> proof                                -> Verifier::verify -> Ok | code
 //! ```
 //!
 //! | module (private) | what |
@@ -14,6 +15,7 @@
 //! | `transform` | the cancelable transform: keyed random projection to a binary code |
 //! | `face_key` | the face-bound key: sample-then-lock fuzzy extractor |
 //! | `reference` | the sealed reference format (ChaCha20-Poly1305) |
+//! | `oprf` | the relying party's share of every lock (RFC 9497 OPRF, `voprf`) |
 //! | `proof` | the Schnorr proof on Ristretto255 over the challenge transcript |
 //! | `verifier` | the relying party: single-use challenges, proof checks |
 //! | `liveness` | the prompts a challenge selects and the signed liveness digest |
@@ -27,6 +29,7 @@ mod error;
 mod face_key;
 mod keys;
 mod liveness;
+mod oprf;
 mod proof;
 mod reference;
 mod transform;
@@ -37,12 +40,13 @@ pub mod eval;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use client::{check_reference, enroll, open_key, prove, Enrollment};
+pub use client::{check_reference, max_login_elements, Enrollment, EnrollmentRequest, LoginRequest, MAX_PROBE_VIEWS};
 pub use embedding::Embedding;
 pub use error::{Error, RejectReason, Result};
 pub use face_key::LockParams;
 pub use keys::{check_rp_id, random_bytes, DeviceSecret, OsRng, MAX_RP_ID};
 pub use liveness::{liveness_digest, prompts_for, Prompt, PROMPTS};
-pub use proof::{check_public_key, hex32, Challenge, Proof};
-pub use reference::{reference_digest, reference_header, ReferenceHeader};
-pub use verifier::{verify_proof, Enrolled, LivenessPolicy, MemoryNonceStore, NonceStore, Verifier};
+pub use oprf::{OprfKey, ELEMENT_BYTES};
+pub use proof::{check_public_key, hex32, Challenge, Proof, MAX_PROOF_BYTES};
+pub use reference::{reference_digest, reference_header, ReferenceHeader, MAX_REFERENCE_BYTES};
+pub use verifier::{evaluate_batch, verify_proof, Enrolled, LivenessPolicy, MemoryNonceStore, NonceStore, Verifier};

@@ -24,6 +24,8 @@ use zeroize::Zeroize;
 
 pub const MAGIC: &[u8; 4] = b"FPPF";
 pub const VERSION: u8 = 1;
+/// Largest proof in bytes (a 255-byte rp id).
+pub const MAX_PROOF_BYTES: usize = 6 + 255 + 200;
 
 /// What the relying party sends to start a login. Fresh `nonce` per login, single use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

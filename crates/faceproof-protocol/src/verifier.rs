@@ -2,9 +2,12 @@
 //! stored at enrollment (public key + reference). Nothing here needs the inference engine,
 //! so a server builds `faceproof` with `default-features = false`.
 
+use crate::client::max_login_elements;
 use crate::error::{Error, RejectReason, Result};
+use crate::face_key::LockParams;
 use crate::keys::{check_rp_id, random_bytes};
 use crate::liveness::liveness_digest;
+use crate::oprf::{OprfKey, ELEMENT_BYTES};
 use crate::proof::{check_public_key, Challenge, Proof};
 use crate::reference;
 use rand_core::{CryptoRng, RngCore};
@@ -16,6 +19,9 @@ pub trait NonceStore {
     fn insert(&mut self, nonce: [u8; 32], expires_at: u64) -> Result<()>;
     /// Remove the nonce and return its expiry; `None` if unknown or already used.
     fn take(&mut self, nonce: &[u8; 32]) -> Option<u64>;
+    /// Use up the nonce's one OPRF evaluation: `true` the first time for an issued nonce that
+    /// has neither expired (at `now`) nor been taken, `false` ever after.
+    fn claim_evaluation(&mut self, nonce: &[u8; 32], now: u64) -> bool;
     /// Forget nonces that expired before `now` (housekeeping).
     fn purge_expired(&mut self, now: u64);
 }
@@ -23,20 +29,47 @@ pub trait NonceStore {
 /// An in-memory [`NonceStore`] (tests, single-process servers).
 #[derive(Debug, Default)]
 pub struct MemoryNonceStore {
-    issued: HashMap<[u8; 32], u64>,
+    /// nonce -> (expiry, evaluation used)
+    issued: HashMap<[u8; 32], (u64, bool)>,
 }
 
 impl NonceStore for MemoryNonceStore {
     fn insert(&mut self, nonce: [u8; 32], expires_at: u64) -> Result<()> {
-        self.issued.insert(nonce, expires_at);
+        self.issued.insert(nonce, (expires_at, false));
         Ok(())
     }
     fn take(&mut self, nonce: &[u8; 32]) -> Option<u64> {
-        self.issued.remove(nonce)
+        self.issued.remove(nonce).map(|(exp, _)| exp)
+    }
+    fn claim_evaluation(&mut self, nonce: &[u8; 32], now: u64) -> bool {
+        match self.issued.get_mut(nonce) {
+            Some((exp, used)) if !*used && *exp >= now => {
+                *used = true;
+                true
+            }
+            _ => false,
+        }
     }
     fn purge_expired(&mut self, now: u64) {
-        self.issued.retain(|_, &mut exp| exp >= now);
+        self.issued.retain(|_, &mut (exp, _)| exp >= now);
     }
+}
+
+/// Evaluate one batch of blinded lock inputs under the user's key, refusing empty batches and
+/// batches above `max_elements` (servers that keep nonces in their own database claim the
+/// challenge's evaluation themselves, then call this).
+pub fn evaluate_batch(
+    key: &OprfKey,
+    blinded: &[[u8; ELEMENT_BYTES]],
+    max_elements: usize,
+) -> Result<Vec<[u8; ELEMENT_BYTES]>> {
+    if blinded.is_empty() || blinded.len() > max_elements {
+        return Err(Error::MalformedEvaluation(format!(
+            "{} blinded elements (1 to {max_elements} are evaluated)",
+            blinded.len()
+        )));
+    }
+    key.evaluate(blinded)
 }
 
 /// What the relying party stored for a user at enrollment.
@@ -61,12 +94,19 @@ pub struct Verifier<S: NonceStore> {
     store: S,
     /// How long a challenge stays valid.
     pub ttl_ms: u64,
+    /// Largest OPRF batch evaluated for one login.
+    pub max_elements: usize,
 }
 
 impl<S: NonceStore> Verifier<S> {
     pub fn new(rp_id: &str, store: S) -> Result<Self> {
         check_rp_id(rp_id)?;
-        Ok(Verifier { rp_id: rp_id.to_string(), store, ttl_ms: 120_000 })
+        Ok(Verifier {
+            rp_id: rp_id.to_string(),
+            store,
+            ttl_ms: 120_000,
+            max_elements: max_login_elements(LockParams::DEFAULT),
+        })
     }
 
     pub fn store(&mut self) -> &mut S {
@@ -80,6 +120,25 @@ impl<S: NonceStore> Verifier<S> {
         self.store.purge_expired(now);
         self.store.insert(nonce, expires_at)?;
         Ok(Challenge { rp_id: self.rp_id.clone(), nonce, expires_at })
+    }
+
+    /// Evaluate a login's blinded lock inputs under the user's OPRF key: once per issued,
+    /// unexpired challenge (the nonce the client names), so that every face guess costs a
+    /// challenge, which the relying party counts and limits.
+    pub fn evaluate(
+        &mut self,
+        nonce: &[u8; 32],
+        key: &OprfKey,
+        blinded: &[[u8; ELEMENT_BYTES]],
+        now: u64,
+    ) -> Result<Vec<[u8; ELEMENT_BYTES]>> {
+        if blinded.is_empty() || blinded.len() > self.max_elements {
+            return evaluate_batch(key, blinded, self.max_elements);
+        }
+        if !self.store.claim_evaluation(nonce, now) {
+            return Err(Error::ProofRejected(RejectReason::UnknownOrReusedNonce));
+        }
+        evaluate_batch(key, blinded, self.max_elements)
     }
 
     /// Verify a proof (its bytes) for a user. The nonce is consumed whatever the outcome.

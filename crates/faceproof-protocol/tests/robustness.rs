@@ -3,10 +3,10 @@
 //! never an accepted tamper.
 #![cfg(not(target_arch = "wasm32"))]
 
-use faceproof_protocol::testing::{seeded_rng, synthetic_views};
+use faceproof_protocol::testing::{enroll_with_key, prove_with_key, seeded_rng, synthetic_views};
 use faceproof_protocol::{
-    check_reference, enroll, liveness_digest, prove, reference_header, Challenge, DeviceSecret, Embedding, Enrolled,
-    LivenessPolicy, LockParams, MemoryNonceStore, NonceStore, Proof, Verifier,
+    check_reference, liveness_digest, reference_header, Challenge, DeviceSecret, Embedding, Enrolled, LivenessPolicy,
+    LockParams, MemoryNonceStore, NonceStore, OprfKey, Proof, Verifier,
 };
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -90,11 +90,12 @@ fn fixture() -> &'static Fixture {
         let secret = DeviceSecret::from_bytes(&[42; 32]).unwrap();
         let v = views(1);
         let mut rng = seeded_rng(1);
-        let e = enroll(&mut rng, &secret, RP, 3, &v, LockParams::DEFAULT).unwrap();
+        let key = OprfKey::generate(&mut rng).unwrap();
+        let e = enroll_with_key(&mut rng, &key, &secret, RP, 3, &v, LockParams::DEFAULT).unwrap();
         let challenge = Challenge { rp_id: RP.into(), nonce: [9; 32], expires_at: u64::MAX };
-        let proof = prove(&mut rng, &secret, &e.reference, &challenge, &v[..1], liveness_digest(&challenge, true))
-            .unwrap()
-            .to_bytes();
+        let live = liveness_digest(&challenge, true);
+        let proof =
+            prove_with_key(&mut rng, &key, &secret, &e.reference, &challenge, &v[..1], live).unwrap().to_bytes();
         Fixture { secret, reference: e.reference, public_key: e.public_key, proof, challenge }
     })
 }
