@@ -172,14 +172,10 @@ pub struct PairIdx {
     pub b: usize,
 }
 
-/// How many live probes the verifier tries.
+/// How many live views a login sends: the flip-fused template of the live frame, then its
+/// jittered views (which stand in for several live frames).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ProbeMode {
-    /// The flip-fused template of the live frame only.
-    Single,
-    /// The template and its jittered views (stands in for several live frames).
-    Views,
-}
+pub struct ProbeMode(pub usize);
 
 /// One point of the trade-off curve.
 #[derive(Debug, Clone, Serialize)]
@@ -193,6 +189,9 @@ pub struct CurvePoint {
     pub far: f64,
     /// Mean over draws.
     pub false_accepts: f64,
+    /// Blinded elements a login sends (distinct lock inputs of its views; draw 0, a sample
+    /// of pairs).
+    pub login_elements: f64,
 }
 
 /// The device secret of pair `i` (deterministic, so runs are repeatable).
@@ -202,11 +201,8 @@ pub fn pair_secret(i: usize, salt: &str) -> DeviceSecret {
     DeviceSecret::from_bytes(&h).expect("32 bytes") // ok: evaluation harness, constant valid inputs
 }
 
-fn probes_of(v: &ImageViews, mode: ProbeMode) -> &[Embedding] {
-    match mode {
-        ProbeMode::Single => &v.probe[..1],
-        ProbeMode::Views => &v.probe,
-    }
+pub fn probes_of(v: &ImageViews, mode: ProbeMode) -> &[Embedding] {
+    &v.probe[..mode.0.min(v.probe.len())]
 }
 
 /// The seed of pair `i`'s lock layout in draw `r` (draw 0 is what [`real_run`] uses).
@@ -291,10 +287,7 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
                             if (params.n_bits, params.reliable) != (n, m) {
                                 continue;
                             }
-                            let views = match mode {
-                                ProbeMode::Single => &first[..1],
-                                ProbeMode::Views => &first[..],
-                            };
+                            let views = &first[..mode.0.min(first.len())];
                             out[g][r] = views
                                 .iter()
                                 .any(|f| f[..params.locks as usize].iter().any(|&x| x >= params.k as usize));
@@ -313,6 +306,66 @@ pub fn sweep(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, draws: usize
     });
     let rows: Vec<Vec<Vec<bool>>> = first.into_iter().chain(second).collect();
     (0..points.len()).map(|g| (0..draws).map(|r| rows.iter().map(|row| row[g][r]).collect()).collect()).collect()
+}
+
+/// Mean blinded elements per login for every grid point (draw 0's layouts, every
+/// `stride`-th pair): a lock sends one element per distinct bit pattern its views show. Two
+/// views give the same pattern for the lock's first `k` positions when they first differ at
+/// or after `k` (the partial shuffle's first `k` draws do not depend on `k`).
+pub fn login_elements(images: &[ImageViews], pairs: &[PairIdx], grid: &Grid, stride: usize) -> Vec<f64> {
+    let points = grid.points();
+    let k_max = *grid.ks.iter().max().unwrap_or(&0) as usize;
+    let l_max = *grid.locks.iter().max().unwrap_or(&0);
+    let mut sums = vec![0.0; points.len()];
+    let mut n = 0.0f64;
+    for (i, p) in pairs.iter().enumerate().step_by(stride.max(1)) {
+        n += 1.0;
+        for &(nb, m) in &grid.codes {
+            let t = pair_transform(i, "lfw-protected", nb as usize);
+            let probes = project(&t, &images[p.b].probe);
+            // the reliable positions come from the enrollment side
+            let (reliable, _) = select_reliable(&project(&t, &images[p.a].enroll), m as usize).expect("views"); // ok: evaluation harness
+            count_into(&mut sums, &points, (nb, m), &reliable, &probes, &lock_seed(i, 0), k_max, l_max);
+        }
+    }
+    sums.iter().map(|s| s / n.max(1.0)).collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn count_into(
+    sums: &mut [f64],
+    points: &[(LockParams, ProbeMode)],
+    code: (u16, u16),
+    reliable: &[u16],
+    probes: &[Projection],
+    seed: &[u8; 32],
+    k_max: usize,
+    l_max: u16,
+) {
+    // first[j][(v, w)] = first lock position where views v and w differ (k_max if none)
+    let v_max = probes.len();
+    let mut first = vec![vec![k_max; v_max * v_max]; l_max as usize];
+    for j in 0..l_max {
+        let pos = lock_positions(seed, j, reliable, k_max);
+        for v in 0..v_max {
+            for w in 0..v {
+                first[j as usize][v * v_max + w] =
+                    pos.iter().position(|&q| probes[v].bit(q as usize) != probes[w].bit(q as usize)).unwrap_or(k_max);
+            }
+        }
+    }
+    for (g, (params, mode)) in points.iter().enumerate() {
+        if (params.n_bits, params.reliable) != code {
+            continue;
+        }
+        let views = mode.0.min(v_max);
+        let k = params.k as usize;
+        let mut total = 0usize;
+        for f in first.iter().take(params.locks as usize) {
+            total += (0..views).filter(|&v| (0..v).all(|w| f[v * v_max + w] < k)).count();
+        }
+        sums[g] += total as f64;
+    }
 }
 
 /// TAR, FAR and false accepts averaged over draws.

@@ -49,17 +49,19 @@ pub fn run(args: &EvalArgs) -> Result<(), Error> {
     // over several random lock layouts per pair.
     let draws = args.draws;
     let grid = Grid {
-        codes: vec![(512, 128), (512, 192), (1024, 192), (1024, 256), (1024, 384)],
-        ks: vec![28, 32, 36, 40, 44, 48],
-        locks: vec![256, 1024],
-        modes: vec![ProbeMode::Single, ProbeMode::Views],
+        codes: vec![(512, 128), (1024, 192), (1024, 256), (1024, 384)],
+        ks: vec![28, 32, 36, 40, 44, 48, 56],
+        locks: vec![128, 256, 512, 1024],
+        modes: vec![ProbeMode(1), ProbeMode(3), ProbeMode(5), ProbeMode(9)],
     };
     let points = grid.points();
     let decisions = sweep(&images, &pairs, &grid, draws);
+    let elements = login_elements(&images, &pairs, &grid, 10);
     let curve: Vec<CurvePoint> = points
         .iter()
         .zip(&decisions)
-        .map(|((p, mode), d)| {
+        .zip(&elements)
+        .map(|(((p, mode), d), &login_elements)| {
             let (tar, far, fa) = mean_rates(&pairs, d, |_| true);
             CurvePoint {
                 n_bits: p.n_bits,
@@ -70,6 +72,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Error> {
                 tar,
                 far,
                 false_accepts: fa,
+                login_elements,
             }
         })
         .collect();
@@ -87,7 +90,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Error> {
     // The shipped parameters: decisions of the exact simulation (draw 0: the lock layouts the
     // real construction uses), and the real construction with the real OPRF on every 10th pair.
     let params = LockParams::DEFAULT;
-    let mode = ProbeMode::Views;
+    let mode = ProbeMode(faceproof_protocol::MAX_PROBE_VIEWS);
     let shipped = points.iter().position(|g| *g == (params, mode));
     let decided: Vec<bool> = shipped.map(|g| decisions[g][0].clone()).unwrap_or_default();
     let (tar, far, fa) = rates(&pairs, &decided, |_| true);
@@ -97,6 +100,15 @@ pub fn run(args: &EvalArgs) -> Result<(), Error> {
     // Unlinkability across keys, and renewability.
     let (dsys_value, renew) = linkability(&images, &pairs, params.n_bits as usize);
     let attack = attacker(&images, &pairs, params, mode, &names);
+    // the guessing work per lock for every k of the sweep (n, m as shipped)
+    let guess_bits_by_k: Vec<serde_json::Value> = grid
+        .ks
+        .iter()
+        .map(|&k| {
+            let (dof, p, bits) = lock_entropy(&images, &pairs, LockParams { k, ..params });
+            json!({"k": k, "dof": dof, "p": p, "bits": bits})
+        })
+        .collect();
     let dict_bits = if attack.dictionary_rate > 0.0 { -(attack.dictionary_rate.log2()) } else { f64::INFINITY };
     let attack_bits = attack.guess_bits.min(dict_bits);
     // the sweep's simulation must agree with the real construction at the shipped parameters
@@ -129,6 +141,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Error> {
             "dictionary_open_rate": attack.dictionary_rate,
             "dictionary_bits": dict_bits,
         },
+        "guess_bits_by_k": guess_bits_by_k,
         "simulation_check": sim_agreement,
         "enroll_ms": real.enroll_ms,
         "verify_ms": real.verify_ms,
@@ -189,8 +202,11 @@ struct Attack {
 ///   `-N log2(1-p)` bits of work per lock (the attacker may pick any lock).
 /// * dictionary: real faces of other people (every view) tried against 100 references of
 ///   distinct people; work = -log2(open rate).
-fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: ProbeMode, names: &[String]) -> Attack {
-    let person = |i: usize| names[i].split('/').next().unwrap_or("").to_string();
+/// How hard one lock's bits are to guess: over impostor pairs, the fraction of a lock's `k`
+/// bits on which another person's probe disagrees with the enrollment behaves like `dof`
+/// independent bits that disagree with probability `p` (Daugman's degrees of freedom); one
+/// guess then succeeds with `(1-p)^dof`, i.e. `-dof log2(1-p)` bits of work per lock.
+fn lock_entropy(images: &[ImageViews], pairs: &[PairIdx], params: LockParams) -> (f64, f64, f64) {
     let n = params.n_bits as usize;
     let mut fractions = vec![];
     for (i, p) in pairs.iter().enumerate().filter(|(_, p)| !p.same) {
@@ -206,9 +222,15 @@ fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: 
             fractions.push(diff as f64 / pos.len() as f64);
         }
     }
-    let lock_dof = degrees_of_freedom(&fractions);
-    let lock_p = fractions.iter().sum::<f64>() / fractions.len().max(1) as f64;
-    let guess_bits = -lock_dof * (1.0 - lock_p).log2();
+    let dof = degrees_of_freedom(&fractions);
+    let p = fractions.iter().sum::<f64>() / fractions.len().max(1) as f64;
+    (dof, p, -dof * (1.0 - p).log2())
+}
+
+fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: ProbeMode, names: &[String]) -> Attack {
+    let person = |i: usize| names[i].split('/').next().unwrap_or("").to_string();
+    let n = params.n_bits as usize;
+    let (lock_dof, lock_p, guess_bits) = lock_entropy(images, pairs, params);
     let mut enrolled_people = vec![];
     let (mut tried, mut opened) = (0usize, 0usize);
     for (i, p) in pairs.iter().enumerate() {
@@ -225,10 +247,7 @@ fn attacker(images: &[ImageViews], pairs: &[PairIdx], params: LockParams, mode: 
                 continue;
             }
             tried += 1;
-            let probes = match mode {
-                ProbeMode::Single => &img.probe[..1],
-                ProbeMode::Views => &img.probe[..],
-            };
+            let probes = probes_of(img, mode);
             if simulate_open(&sim, &project(&t, probes)) {
                 opened += 1;
             }
