@@ -23,6 +23,9 @@ use crate::ops::{
 };
 use crate::value::{DataType, Value, ValueType};
 
+// faceproof patch 4: the tests of fusions that only the `transformer-fusions` feature enables
+// (a default feature) are ignored without it.
+
 fn optimize_graph(graph: Graph) -> Result<Graph, OptimizeError> {
     let optimizer = GraphOptimizer::new();
     optimizer.optimize(graph, None, OptimizeOptions::default())
@@ -276,6 +279,7 @@ fn test_constant_propagation() -> Result<(), Box<dyn Error>> {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_op_with_duplicate_inputs() {
     // We use MatMul + Add fusion for this test, but any fused op that
     // takes multiple non-constant inputs would work.
@@ -293,6 +297,7 @@ fn test_fuse_op_with_duplicate_inputs() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_op_with_captured_input() {
     // Create subgraph for Silu operation which takes input from capture
     // rather than a regular input.
@@ -340,6 +345,7 @@ fn test_fuse_transpose() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_silu() {
     let graph = {
         let x = Expr::value("x");
@@ -354,6 +360,7 @@ fn test_fuse_silu() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_swish() {
     let graph = {
         let x = Expr::value("x");
@@ -370,6 +377,7 @@ fn test_fuse_swish() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_matmul_add() {
     let graph = {
         let a = Expr::value("a");
@@ -611,6 +619,7 @@ fn test_no_fuse_conv_add_non_channel_bias() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_matmul_scaled() {
     // Pattern 1: MatMul(Mul(A, c), Mul(B, d)). This has scale applied to
     // inputs via `Mul` ops.
@@ -646,6 +655,7 @@ fn test_fuse_matmul_scaled() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_chained_fused_ops() {
     // Two consecutive decomposed Silu operations
     let graph = {
@@ -668,6 +678,7 @@ fn test_chained_fused_ops() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_gelu() {
     #[derive(Debug)]
     struct Case {
@@ -724,6 +735,7 @@ fn test_fuse_gelu() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_approx_gelu() {
     let graph = {
         let x = Expr::value("x");
@@ -764,6 +776,7 @@ fn layer_norm_graph(with_bias: bool) -> Graph {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_layer_norm() {
     #[derive(Debug)]
     struct Case {
@@ -786,6 +799,7 @@ fn test_fuse_layer_norm() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_rms_norm() {
     // See https://arxiv.org/pdf/1910.07467
     let graph = {
@@ -805,6 +819,7 @@ fn test_fuse_rms_norm() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_rms_norm_with_positive_axes() {
     let graph = {
         let dims = &[
@@ -840,6 +855,7 @@ fn test_fuse_rms_norm_with_positive_axes() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_add_softmax() {
     let graph = {
         let qk = Expr::value("qk");
@@ -855,6 +871,7 @@ fn test_fuse_add_softmax() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_add_softmax_positive_axes() {
     let graph = {
         let dims = [
@@ -882,6 +899,7 @@ fn test_fuse_add_softmax_positive_axes() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_safe_softmax() {
     let graph = {
         let x = Expr::value("x");
@@ -899,6 +917,7 @@ fn test_fuse_safe_softmax() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_reciprocal() {
     let graph = {
         let x = Expr::value("x");
@@ -911,6 +930,7 @@ fn test_fuse_reciprocal() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_reduce_mean_axes() {
     let graph = {
         let x = Expr::value("x");
@@ -1217,6 +1237,7 @@ fn test_removing_unused_output_preserves_output_count() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_matmulinteger_cast_scale() {
     let graph = {
         let x = Expr::value("x");
@@ -1257,6 +1278,7 @@ fn test_fuse_matmulinteger_cast_scale() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_convinteger_cast_scale() {
     #[derive(Debug)]
     struct Case {
@@ -1390,6 +1412,7 @@ fn test_optimize_error() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_optimize_removes_unfused_ops() {
     let graph = {
         let x = Expr::value("x");
@@ -1440,6 +1463,7 @@ fn test_optimize_does_not_fuse_if_intermediate_outputs_reused() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_transpose_matmul_scaled() {
     // Div(MatMul(Transpose(X), Transpose(Y)), C) subgraph.
     //
@@ -1497,6 +1521,7 @@ fn test_optimize_does_not_fuse_if_intermediate_output_is_graph_output() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_repeat_interleave() {
     let batch_dim = Dimension::Symbolic("batch".to_string());
     let kv_heads = 8;
@@ -1613,6 +1638,7 @@ fn test_fuse_compute_shape() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_grouped_query_attention_matmul() {
     // Test fusion of MatMul(Q, RepeatInterleave(K_or_V)) for Grouped-query Attention.
     let batch_dim = Dimension::Symbolic("batch".to_string());
@@ -1695,6 +1721,7 @@ fn test_fuse_grouped_query_attention_matmul() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_grouped_query_attention_matmul_with_transpose_and_scale() {
     // Test fusion of MatMul(Q, Transpose(RepeatInterleave(K))) / scale
     // This is the typical pattern for Q @ K^T in Grouped-query Attention.
