@@ -17,7 +17,7 @@ use crate::infer_shapes::InferShapeOptions;
 use crate::ops::{
     Add, BatchNormalization, Cast, ComputeShape, Conv, ConvInteger, DynamicQuantizeLinear, Erf,
     Expand, FusedMatMul, Gather, Gelu, GroupedQueryAttentionMatMul, Identity, If, IsNaN,
-    LayerNormalization, MatMul, MatMulInteger, Neg, Padding, Pow, RMSNormalization, ReduceMean,
+    LayerNormalization, MatMul, MatMulInteger, Neg, PRelu, Padding, Pow, RMSNormalization, ReduceMean,
     RepeatInterleave, Reshape, Shape, Sigmoid, Slice, Softmax, Split, Sqrt, Swish, Tanh, Transpose,
     Unsqueeze, Where,
 };
@@ -446,6 +446,73 @@ fn test_fuse_conv_add() {
             .expect("bias should be a constant");
         assert_eq!(bias.shape(), [out_channels]);
     });
+}
+
+// faceproof patch 2: `PRelu(Conv(X, W, B), slope)` with one constant slope per output channel
+// becomes `ConvPRelu`, which computes the same values; other slopes, or a convolution output
+// used elsewhere, are left alone.
+#[test]
+fn test_fuse_conv_prelu() {
+    use rten_tensor::prelude::*;
+
+    #[derive(Debug)]
+    struct Case {
+        slope_shape: Vec<usize>,
+        conv_output_reused: bool,
+        fused: bool,
+    }
+
+    let out_channels = 4;
+    let cases = [
+        Case { slope_shape: vec![out_channels, 1, 1], conv_output_reused: false, fused: true },
+        Case { slope_shape: vec![1, out_channels, 1, 1], conv_output_reused: false, fused: true },
+        // One slope per column, and one for everything: not per channel.
+        Case { slope_shape: vec![1, 1, 1, 5], conv_output_reused: false, fused: false },
+        Case { slope_shape: vec![1], conv_output_reused: false, fused: false },
+        Case { slope_shape: vec![out_channels, 1, 1], conv_output_reused: true, fused: false },
+    ];
+
+    cases.test_each(|case| {
+        let values = |n: usize, k: f32| (1..=n).map(|i| (i as f32 * k).sin()).collect::<Vec<f32>>();
+        let build = || {
+            let x = Expr::value("x");
+            let weight = Expr::constant(Tensor::from_data(&[out_channels, 3, 3, 3], values(out_channels * 27, 0.37)));
+            let bias = Expr::constant(Tensor::from_data(&[out_channels], values(out_channels, 1.3)));
+            let conv = x.apply(
+                Conv {
+                    groups: 1,
+                    dilations: vec![1, 1],
+                    padding: Padding::Same,
+                    strides: vec![1, 1],
+                },
+                &[weight, bias],
+                &[OutputMeta::NoMeta],
+            );
+            let slope_len = case.slope_shape.iter().product();
+            let slope = Expr::constant(Tensor::from_data(&case.slope_shape, values(slope_len, 0.7)));
+            let y = conv.binary(PRelu {}, slope);
+            let y = if case.conv_output_reused { y + conv } else { y };
+            y.build_graph(["x"])
+        };
+        let run = |graph: &Graph| {
+            let input = Tensor::from_data(&[1, 3, 6, 5], values(90, 0.11));
+            let mut outputs = graph
+                .run(vec![(graph.input_ids()[0], input.into())], graph.output_ids(), None, None)
+                .unwrap();
+            outputs.remove(0).into_tensor::<f32>().unwrap()
+        };
+
+        let plain = build();
+        let optimized = optimize_graph(build()).unwrap();
+        let has_conv_prelu = optimized.iter().any(|(_, node)| {
+            matches!(node, Node::Operator(op) if op.operator().name() == "ConvPRelu")
+        });
+        assert_eq!(has_conv_prelu, case.fused);
+
+        let (expected, got) = (run(&plain), run(&optimized));
+        assert!(expected.iter().any(|&v| v < 0.) && expected.iter().any(|&v| v > 0.));
+        assert_eq!(got.to_vec(), expected.to_vec());
+    })
 }
 
 #[test]
