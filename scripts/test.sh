@@ -22,7 +22,11 @@ fi
 echo "lfw-dev: ${FACEPROOF_LFW_DIR:-absent (the accuracy gate skips)}"
 
 step "native tests (cargo test --release --workspace)"
-cargo test --release --workspace --all-targets
+cargo test --release --workspace --all-targets --exclude faceproof-rten --exclude faceproof-rten-gemm
+
+step "the engine fork's own unit tests (third_party/rten, third_party/rten-gemm), with faceproof's features"
+cargo test --release -p faceproof-rten -p faceproof-rten-gemm --no-default-features \
+  --features faceproof-rten/onnx_format,faceproof-rten/int8-pointwise,faceproof-rten/f32-direct
 
 step "browser tests (wasm-pack test --headless --chrome --release)"
 wasm-pack test --headless --chrome --release --test web

@@ -17,11 +17,14 @@ use crate::infer_shapes::InferShapeOptions;
 use crate::ops::{
     Add, BatchNormalization, Cast, ComputeShape, Conv, ConvInteger, DynamicQuantizeLinear, Erf,
     Expand, FusedMatMul, Gather, Gelu, GroupedQueryAttentionMatMul, Identity, If, IsNaN,
-    LayerNormalization, MatMul, MatMulInteger, Neg, Padding, Pow, RMSNormalization, ReduceMean,
+    LayerNormalization, MatMul, MatMulInteger, Neg, PRelu, Padding, Pow, RMSNormalization, ReduceMean,
     RepeatInterleave, Reshape, Shape, Sigmoid, Slice, Softmax, Split, Sqrt, Swish, Tanh, Transpose,
     Unsqueeze, Where,
 };
 use crate::value::{DataType, Value, ValueType};
+
+// faceproof patch 4: the tests of fusions that only the `transformer-fusions` feature enables
+// (a default feature) are ignored without it.
 
 fn optimize_graph(graph: Graph) -> Result<Graph, OptimizeError> {
     let optimizer = GraphOptimizer::new();
@@ -276,6 +279,7 @@ fn test_constant_propagation() -> Result<(), Box<dyn Error>> {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_op_with_duplicate_inputs() {
     // We use MatMul + Add fusion for this test, but any fused op that
     // takes multiple non-constant inputs would work.
@@ -293,6 +297,7 @@ fn test_fuse_op_with_duplicate_inputs() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_op_with_captured_input() {
     // Create subgraph for Silu operation which takes input from capture
     // rather than a regular input.
@@ -340,6 +345,7 @@ fn test_fuse_transpose() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_silu() {
     let graph = {
         let x = Expr::value("x");
@@ -354,6 +360,7 @@ fn test_fuse_silu() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_swish() {
     let graph = {
         let x = Expr::value("x");
@@ -370,6 +377,7 @@ fn test_fuse_swish() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_matmul_add() {
     let graph = {
         let a = Expr::value("a");
@@ -438,6 +446,73 @@ fn test_fuse_conv_add() {
             .expect("bias should be a constant");
         assert_eq!(bias.shape(), [out_channels]);
     });
+}
+
+// faceproof patch 2: `PRelu(Conv(X, W, B), slope)` with one constant slope per output channel
+// becomes `ConvPRelu`, which computes the same values; other slopes, or a convolution output
+// used elsewhere, are left alone.
+#[test]
+fn test_fuse_conv_prelu() {
+    use rten_tensor::prelude::*;
+
+    #[derive(Debug)]
+    struct Case {
+        slope_shape: Vec<usize>,
+        conv_output_reused: bool,
+        fused: bool,
+    }
+
+    let out_channels = 4;
+    let cases = [
+        Case { slope_shape: vec![out_channels, 1, 1], conv_output_reused: false, fused: true },
+        Case { slope_shape: vec![1, out_channels, 1, 1], conv_output_reused: false, fused: true },
+        // One slope per column, and one for everything: not per channel.
+        Case { slope_shape: vec![1, 1, 1, 5], conv_output_reused: false, fused: false },
+        Case { slope_shape: vec![1], conv_output_reused: false, fused: false },
+        Case { slope_shape: vec![out_channels, 1, 1], conv_output_reused: true, fused: false },
+    ];
+
+    cases.test_each(|case| {
+        let values = |n: usize, k: f32| (1..=n).map(|i| (i as f32 * k).sin()).collect::<Vec<f32>>();
+        let build = || {
+            let x = Expr::value("x");
+            let weight = Expr::constant(Tensor::from_data(&[out_channels, 3, 3, 3], values(out_channels * 27, 0.37)));
+            let bias = Expr::constant(Tensor::from_data(&[out_channels], values(out_channels, 1.3)));
+            let conv = x.apply(
+                Conv {
+                    groups: 1,
+                    dilations: vec![1, 1],
+                    padding: Padding::Same,
+                    strides: vec![1, 1],
+                },
+                &[weight, bias],
+                &[OutputMeta::NoMeta],
+            );
+            let slope_len = case.slope_shape.iter().product();
+            let slope = Expr::constant(Tensor::from_data(&case.slope_shape, values(slope_len, 0.7)));
+            let y = conv.binary(PRelu {}, slope);
+            let y = if case.conv_output_reused { y + conv } else { y };
+            y.build_graph(["x"])
+        };
+        let run = |graph: &Graph| {
+            let input = Tensor::from_data(&[1, 3, 6, 5], values(90, 0.11));
+            let mut outputs = graph
+                .run(vec![(graph.input_ids()[0], input.into())], graph.output_ids(), None, None)
+                .unwrap();
+            outputs.remove(0).into_tensor::<f32>().unwrap()
+        };
+
+        let plain = build();
+        let optimized = optimize_graph(build()).unwrap();
+        let has_conv_prelu = optimized.iter().any(|(_, node)| {
+            matches!(node, Node::Operator(op) if op.operator().name() == "ConvPRelu")
+        });
+        assert_eq!(has_conv_prelu, case.fused);
+
+        let (expected, got) = (run(&plain), run(&optimized));
+        assert!(expected.iter().any(|&v| v < 0.) && expected.iter().any(|&v| v > 0.));
+        assert_eq!(got.to_vec(), expected.to_vec());
+    })
 }
 
 #[test]
@@ -611,6 +686,7 @@ fn test_no_fuse_conv_add_non_channel_bias() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_matmul_scaled() {
     // Pattern 1: MatMul(Mul(A, c), Mul(B, d)). This has scale applied to
     // inputs via `Mul` ops.
@@ -646,6 +722,7 @@ fn test_fuse_matmul_scaled() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_chained_fused_ops() {
     // Two consecutive decomposed Silu operations
     let graph = {
@@ -668,6 +745,7 @@ fn test_chained_fused_ops() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_gelu() {
     #[derive(Debug)]
     struct Case {
@@ -724,6 +802,7 @@ fn test_fuse_gelu() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_approx_gelu() {
     let graph = {
         let x = Expr::value("x");
@@ -764,6 +843,7 @@ fn layer_norm_graph(with_bias: bool) -> Graph {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_layer_norm() {
     #[derive(Debug)]
     struct Case {
@@ -786,6 +866,7 @@ fn test_fuse_layer_norm() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_rms_norm() {
     // See https://arxiv.org/pdf/1910.07467
     let graph = {
@@ -805,6 +886,7 @@ fn test_fuse_rms_norm() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_rms_norm_with_positive_axes() {
     let graph = {
         let dims = &[
@@ -840,6 +922,7 @@ fn test_fuse_rms_norm_with_positive_axes() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_add_softmax() {
     let graph = {
         let qk = Expr::value("qk");
@@ -855,6 +938,7 @@ fn test_fuse_add_softmax() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_add_softmax_positive_axes() {
     let graph = {
         let dims = [
@@ -882,6 +966,7 @@ fn test_fuse_add_softmax_positive_axes() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_safe_softmax() {
     let graph = {
         let x = Expr::value("x");
@@ -899,6 +984,7 @@ fn test_fuse_safe_softmax() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_reciprocal() {
     let graph = {
         let x = Expr::value("x");
@@ -911,6 +997,7 @@ fn test_fuse_reciprocal() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_reduce_mean_axes() {
     let graph = {
         let x = Expr::value("x");
@@ -1217,6 +1304,7 @@ fn test_removing_unused_output_preserves_output_count() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_matmulinteger_cast_scale() {
     let graph = {
         let x = Expr::value("x");
@@ -1257,6 +1345,7 @@ fn test_fuse_matmulinteger_cast_scale() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_convinteger_cast_scale() {
     #[derive(Debug)]
     struct Case {
@@ -1390,6 +1479,7 @@ fn test_optimize_error() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_optimize_removes_unfused_ops() {
     let graph = {
         let x = Expr::value("x");
@@ -1440,6 +1530,7 @@ fn test_optimize_does_not_fuse_if_intermediate_outputs_reused() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_transpose_matmul_scaled() {
     // Div(MatMul(Transpose(X), Transpose(Y)), C) subgraph.
     //
@@ -1497,6 +1588,7 @@ fn test_optimize_does_not_fuse_if_intermediate_output_is_graph_output() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_repeat_interleave() {
     let batch_dim = Dimension::Symbolic("batch".to_string());
     let kv_heads = 8;
@@ -1613,6 +1705,7 @@ fn test_fuse_compute_shape() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_grouped_query_attention_matmul() {
     // Test fusion of MatMul(Q, RepeatInterleave(K_or_V)) for Grouped-query Attention.
     let batch_dim = Dimension::Symbolic("batch".to_string());
@@ -1695,6 +1788,7 @@ fn test_fuse_grouped_query_attention_matmul() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "transformer-fusions"), ignore = "fusion behind transformer-fusions")]
 fn test_fuse_grouped_query_attention_matmul_with_transpose_and_scale() {
     // Test fusion of MatMul(Q, Transpose(RepeatInterleave(K))) / scale
     // This is the typical pattern for Q @ K^T in Grouped-query Attention.

@@ -24,6 +24,7 @@ use crate::buffer_pool::BufferPool;
 const MR: usize = 3;
 /// Pixels per tile: `NR / 4` vectors of four pixels.
 const NR: usize = 12;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 const NRV: usize = NR / 4;
 
 /// Images with fewer pixels run in float (see `Conv::run_int8`).
