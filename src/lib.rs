@@ -48,3 +48,5 @@ pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.40;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm_api;
+#[cfg(target_arch = "wasm32")]
+mod wasm_oprf;

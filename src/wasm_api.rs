@@ -110,6 +110,12 @@ pub struct RelyingParty {
     verifier: Verifier<MemoryNonceStore>,
 }
 
+impl RelyingParty {
+    pub(crate) fn verifier_mut(&mut self) -> &mut Verifier<MemoryNonceStore> {
+        &mut self.verifier
+    }
+}
+
 #[wasm_bindgen]
 impl RelyingParty {
     #[wasm_bindgen(constructor)]
