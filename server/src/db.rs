@@ -52,6 +52,8 @@ pub struct Stats {
     pub enrollment_tokens: i64,
     pub sessions: i64,
     pub rate_limit_rows: i64,
+    /// Pages in use times page size: the database's size, WAL included.
+    pub database_bytes: i64,
 }
 
 /// A refusal by a limit: milliseconds until it lets the request through.
@@ -355,6 +357,8 @@ impl Db {
             enrollment_tokens: n("SELECT count(*) FROM enrollment_tokens WHERE expires_at > ?1")?,
             sessions: n("SELECT count(*) FROM sessions WHERE expires_at >= ?1")?,
             rate_limit_rows: n("SELECT count(*) FROM rate_limits WHERE ?1 = ?1")?,
+            database_bytes: n("SELECT (page_count - freelist_count) * page_size
+                 FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size() WHERE ?1 = ?1")?,
         })
     }
 }
