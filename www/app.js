@@ -1,7 +1,7 @@
 // The faceproof demo: onboarding (camera + quality hints, ID photo comparison, enrollment) and
 // login (server challenge -> liveness prompts -> proof). Talks to the demo relying party
-// (server/) whose API only ever sees a username, a public key, an encrypted reference and a
-// proof.
+// (server/) whose API only ever sees a username, an enrollment token, a public key, an
+// encrypted reference and a proof.
 import { FaceProof, DeviceSecretStore } from '/pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,7 +21,8 @@ const PROMPTS = {
 const REASONS = {
   FACE_MISMATCH: 'your face does not match the enrolled one', LIVENESS_FAILED: 'the liveness check failed',
   NONCE_REUSED_OR_UNKNOWN: 'this challenge was already used', CHALLENGE_EXPIRED: 'the challenge expired',
-  REFERENCE_DECRYPT: 'this device has another key for this user', UNKNOWN_USER: 'unknown user',
+  REFERENCE_DECRYPT: 'this device has another key for this user', NO_DEVICE_SECRET: 'this device holds no key for this user',
+  RATE_LIMITED: 'too many attempts: try again later', BAD_USERNAME: 'not a valid user name',
 };
 
 const LIVENESS_FAILURES = {
@@ -34,6 +35,7 @@ let fp = null;
 let mode = 'preview'; // or 'liveness'
 let running = false;
 let session = null; // login in progress: {challenge, reference, username}
+let onboarding = null; // a reserved name and its enrollment token: {name, enrollmentToken, expiresAt}
 let lastAnalysis = null;
 const grabCanvas = document.createElement('canvas');
 const frames = { n: 0, since: performance.now() };
@@ -48,7 +50,13 @@ function setResult(text, ok) {
   r.className = `result ${ok === true ? 'ok' : ok === false ? 'bad' : ''}`;
 }
 const status = (t) => { $('status').textContent = t; };
-const username = () => $('username').value.trim();
+// the server folds names to lowercase: the device keeps its secret under the same spelling
+const username = () => $('username').value.trim().toLowerCase();
+
+async function postJson(path, body) {
+  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { ok: res.ok, body: await res.json() };
+}
 
 function grab() {
   const v = $('video');
@@ -151,6 +159,17 @@ async function enroll() {
   const user = username();
   if (!user) return;
   $('enroll').disabled = true;
+  // Onboarding: a relying party issues the one-time enrollment token after its own identity
+  // check; this demo issues one for any free name.
+  // The token is kept for another try (the name stays reserved for it until it expires).
+  if (!onboarding || onboarding.name !== user || onboarding.expiresAt < Date.now() + 60_000) {
+    setResult('Reserving the name…');
+    const onboarded = await postJson('/api/onboard', { username: user });
+    if (!onboarded.ok) { setResult(`Onboarding refused: ${onboarded.body.message || onboarded.body.error}`, false); return; }
+    const { enrollmentToken, username: name, expiresAt } = onboarded.body;
+    onboarding = { name, enrollmentToken, expiresAt };
+  }
+  const { enrollmentToken, name } = onboarding;
   setResult('Enrolling: hold still…');
   await fp.clearCaptures();
   let kept = 0;
@@ -162,15 +181,13 @@ async function enroll() {
   if (kept < 3) { setResult('Could not get three good frames: follow the hints and try again.', false); return; }
   const deviceSecret = await fp.newDeviceSecret();
   const { reference, publicKey } = await fp.enroll({ deviceSecret, rpId: RP_ID, epoch: 1 });
-  const res = await fetch('/api/enroll', {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: user, publicKey: hex(publicKey), reference: b64(reference) }),
-  });
-  const body = await res.json();
-  if (!res.ok) { setResult(`Enrollment refused: ${body.message || body.error}`, false); return; }
-  await DeviceSecretStore.put(`${RP_ID}:${user}`, deviceSecret);
+  const enrolled = await postJson('/api/enroll', { username: name, enrollmentToken, publicKey: hex(publicKey), reference: b64(reference) });
+  // the server uses a token up when it checks it: successful or not
+  if (enrolled.ok || /^(ENROLLMENT_TOKEN|USERNAME_TAKEN)/.test(enrolled.body.error)) onboarding = null;
+  if (!enrolled.ok) { deviceSecret.fill(0); setResult(`Enrollment refused: ${enrolled.body.message || enrolled.body.error}`, false); return; }
+  await DeviceSecretStore.put(`${RP_ID}:${name}`, deviceSecret);
   deviceSecret.fill(0);
-  setResult(`Enrolled as ${user}. The server stored a public key and a ${reference.length}-byte encrypted reference.`, true);
+  setResult(`Enrolled as ${name}. The server stored a public key and a ${reference.length}-byte encrypted reference.`, true);
 }
 
 function showPrompt(p) {
@@ -186,7 +203,7 @@ async function loginStart() {
   setResult('Asking the server for a challenge…');
   const res = await fetch('/api/challenge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user }) });
   const body = await res.json();
-  if (!res.ok) { setResult(`Rejected: ${REASONS[body.error] || body.message}`, false); return; }
+  if (!res.ok) { setResult(`Rejected: ${REASONS[body.error] || body.message} (${body.error})`, false); return; }
   session = { challenge: body.challenge, reference: unb64(body.reference), username: user };
   const p = await fp.startLiveness(session.challenge);
   $('challenge-info').textContent = `Challenge ${body.challenge.nonce.slice(0, 12)}… asks: ${p.prompts.map((x) => PROMPTS[x]).join(' → ')}`;

@@ -1,119 +1,283 @@
 //! faceproof demo relying party: serves the demo app (`www/`) and the npm package (`pkg/`),
-//! and the JSON API below, with a real SQLite file. Verification is the library's
-//! (`faceproof::protect::verifier`), with the challenges table as its nonce store.
+//! and the JSON API below, with a real SQLite file. Verification is the protocol crate's
+//! (`faceproof_protocol::Verifier`), with the challenges table as its nonce store.
 //!
 //! ```text
-//! POST /api/enroll     {username, publicKey (hex), reference (base64)}   -> 201 {ok}
-//! POST /api/challenge  {username}            -> {challenge: {rpId, nonce, expiresAt}, reference}
-//! POST /api/login      {username, proof (base64)}  -> {ok, user} + session cookie | 401 {error}
-//! GET  /api/me         -> {user} | 401          POST /api/logout
+//! POST /api/onboard    {username}  -> {enrollmentToken, username, expiresAt}
+//! POST /api/enroll     {username, enrollmentToken, publicKey (hex), reference (base64)} -> 201 {ok, user}
+//! POST /api/challenge  {username}  -> {challenge: {rpId, nonce, expiresAt}, reference, livenessRequired}
+//! POST /api/login      {username, proof (base64)}  -> {ok, user} + session cookie
+//! GET  /api/me         -> {user}                   POST /api/logout
 //! ```
-//! Errors are `{error: CODE, message}` with 400 (malformed), 401 (rejected), 404 (unknown
-//! user), 409 (name taken), 500 (database).
+//! Errors are `{error: CODE, message}` with 400 (malformed), 401 (rejected), 403 (token of
+//! another user), 409 (name taken), 413 (too large), 429 (rate limited, with `Retry-After`),
+//! 500 (database). A name nobody enrolled gets a challenge and a decoy reference like an
+//! enrolled one (`decoy.rs`), and its logins fail like wrong proofs.
 
 mod db;
+mod decoy;
+mod limits;
+mod names;
+#[cfg(test)]
+mod tests;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, State};
+use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use clap::Parser;
 use db::Db;
-use faceproof_protocol::{hex32, reference_header, Enrolled, LivenessPolicy, OsRng, Verifier};
+use decoy::Decoys;
+use faceproof_protocol::{
+    check_public_key, hex32, random_bytes, reference_header, Challenge, Enrolled, LivenessPolicy, LockParams, OsRng,
+    Verifier,
+};
+use limits::*;
+use names::Username;
 use serde::Deserialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tower_http::services::ServeDir;
 
-/// Largest reference accepted (the default parameters give about 50 KB).
-const MAX_REFERENCE: usize = 512 * 1024;
 const SESSION_MS: u64 = 3_600_000;
+const CHALLENGE_TTL_MS: u64 = 120_000;
+const ENROLLMENT_TOKEN_TTL_MS: u64 = 15 * 60_000;
+/// Room above a default-parameter reference's size for the largest reference accepted.
+const REFERENCE_MARGIN: usize = 8 * 1024;
+/// Request bodies other than enrollment's (a username, a proof of at most 461 bytes).
+const SMALL_BODY: usize = 4 * 1024;
+/// The embedder whose references this relying party accepts (the one its app ships).
+const DEFAULT_MODEL: &str = "mobilefacenet-192";
 
 struct App {
+    /// One connection per process; other processes may share the file.
     db: Mutex<Db>,
     rp_id: String,
+    model: String,
     liveness: LivenessPolicy,
+    /// Take the client's address from `X-Forwarded-For` (behind a proxy that sets it).
+    trust_proxy: bool,
+    decoys: Decoys,
 }
 
 type Shared = Arc<App>;
+
+impl App {
+    fn new(db: Db, rp_id: &str, model: &str, liveness: LivenessPolicy, trust_proxy: bool) -> Result<App, String> {
+        faceproof_protocol::check_rp_id(rp_id).map_err(|e| e.to_string())?;
+        let fresh: [u8; 32] = random_bytes(&mut OsRng).map_err(|e| e.to_string())?;
+        let key = zeroize::Zeroizing::new(db.server_key("decoy", &fresh).map_err(|e| e.to_string())?);
+        let decoys = Decoys::new(&key, rp_id, model);
+        Ok(App { db: Mutex::new(db), rp_id: rp_id.into(), model: model.into(), liveness, trust_proxy, decoys })
+    }
+
+    /// The database, or a 500 if a handler panicked while holding it.
+    fn db(&self) -> Result<std::sync::MutexGuard<'_, Db>, ApiError> {
+        self.db.lock().map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned"))
+    }
+
+    /// The largest reference accepted: a default-parameter one with some room.
+    fn max_reference(&self) -> usize {
+        decoy::header_len(self.rp_id.len(), self.model.len())
+            + decoy::sealed_len(LockParams::DEFAULT)
+            + REFERENCE_MARGIN
+    }
+}
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-/// An API error: HTTP status + stable code + message.
-struct ApiError(StatusCode, &'static str, String);
+/// An API error: HTTP status + stable code + message (+ seconds to wait, for 429).
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after_s: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), retry_after_s: None }
+    }
+
+    fn rate_limited(retry_after_ms: u64) -> ApiError {
+        let s = retry_after_ms.div_ceil(1000).max(1);
+        ApiError {
+            retry_after_s: Some(s),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", format!("too many requests: retry in {s} s"))
+        }
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({"error": self.1, "message": self.2}))).into_response()
+        let body = Json(json!({"error": self.code, "message": self.message}));
+        match self.retry_after_s {
+            Some(s) => (self.status, [(header::RETRY_AFTER, s.to_string())], body).into_response(),
+            None => (self.status, body).into_response(),
+        }
     }
 }
 
 fn bad(code: &'static str, msg: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, code, msg.into())
+    ApiError::new(StatusCode::BAD_REQUEST, code, msg)
 }
 
 fn db_error(e: rusqlite::Error) -> ApiError {
-    ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", e.to_string())
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", e.to_string())
 }
 
-impl App {
-    /// The database, or a 500 if a handler panicked while holding it.
-    fn db(&self) -> Result<std::sync::MutexGuard<'_, Db>, ApiError> {
-        self.db.lock().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "DATABASE", "lock poisoned".into()))
+fn internal(e: faceproof_protocol::Error) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string())
+}
+
+fn username(input: &str) -> Result<Username, ApiError> {
+    names::normalize(input).map_err(|m| bad("BAD_USERNAME", m))
+}
+
+/// Count the request against every limit, or refuse it with 429.
+fn limit(db: &Db, checks: &[(Limit, &str)], now: u64) -> Result<(), ApiError> {
+    db.hit(checks, now).map_err(db_error)?.map_err(ApiError::rate_limited)
+}
+
+/// Who is asking, for the per-client limits: the peer's IP address (an IPv6 address by its /64,
+/// what one subscriber usually holds), or with `--trust-proxy` the first address of
+/// `X-Forwarded-For`.
+struct Client(String);
+
+fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
-/// An enrolled user, or a 404.
-fn enrolled_user(db: &Db, username: &str) -> Result<db::User, ApiError> {
-    db.user(username)
-        .map_err(db_error)?
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "UNKNOWN_USER", "no such user".into()))
+impl FromRequestParts<Shared> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Client, ApiError> {
+        if app.trust_proxy {
+            if let Some(v) = parts.headers.get("x-forwarded-for") {
+                let first = v.to_str().ok().and_then(|s| s.split(',').next()).map(str::trim).unwrap_or("");
+                let ip: IpAddr = first
+                    .parse()
+                    .map_err(|_| bad("BAD_FORWARDED_FOR", "X-Forwarded-For must start with an IP address"))?;
+                return Ok(Client(client_key(ip)));
+            }
+        }
+        let peer = ConnectInfo::<SocketAddr>::from_request_parts(parts, app).await.map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "NO_CLIENT_ADDRESS", "the client's address is unknown")
+        })?;
+        Ok(Client(client_key(peer.0.ip())))
+    }
 }
 
-fn check_username(name: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(bad("BAD_USERNAME", "1-64 characters: letters, digits, _ . -"))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnboardRequest {
+    username: String,
+}
+
+/// Reserve a username and issue its one-time enrollment token.
+async fn onboard(
+    State(app): State<Shared>,
+    Client(client): Client,
+    Json(req): Json<OnboardRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = username(&req.username)?;
+    let now = now_ms();
+    let db = app.db()?;
+    limit(&db, &[(ONBOARD_PER_CLIENT, &client), (ONBOARD_PER_USER, &user.id)], now)?;
+    // ---- Where a real deployment decides. This demo has no identity check: it issues a token
+    // to anyone who asks for a free name. A relying party issues the enrollment token only
+    // after its own identity check (KYC: ID document, bank account, in-person visit...) has
+    // passed for this person, and binds the username to that verified identity. The face
+    // comparison with an ID photo that the demo page runs in the browser is advice to the
+    // user, not evidence for the server: nothing the browser says about a face is proof.
+    let token: [u8; 32] = random_bytes(&mut OsRng).map_err(internal)?;
+    let hash: [u8; 32] = Sha256::digest(token).into();
+    let expires_at = now + ENROLLMENT_TOKEN_TTL_MS;
+    if !db.reserve(&user, &hash, expires_at, now).map_err(db_error)? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "USERNAME_TAKEN", format!("{} is taken", user.name)));
     }
+    Ok(Json(json!({"enrollmentToken": hex32::encode(&token), "username": user.name, "expiresAt": expires_at})))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct EnrollRequest {
     username: String,
+    enrollment_token: Option<String>,
     public_key: String,
     reference: String,
 }
 
-async fn enroll(State(app): State<Shared>, Json(req): Json<EnrollRequest>) -> Result<impl IntoResponse, ApiError> {
-    check_username(&req.username)?;
+async fn enroll(
+    State(app): State<Shared>,
+    Client(client): Client,
+    Json(req): Json<EnrollRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = username(&req.username)?;
+    let now = now_ms();
+    let db = app.db()?;
+    limit(&db, &[(ENROLL_PER_CLIENT, &client), (ENROLL_PER_USER, &user.id)], now)?;
+    let unauthorized = |code, msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, code, msg);
+    let token = req
+        .enrollment_token
+        .as_deref()
+        .ok_or_else(|| unauthorized("ENROLLMENT_TOKEN_REQUIRED", "enrollment needs the token issued at onboarding"))?;
+    let token = hex32::decode(token).ok_or_else(|| unauthorized("ENROLLMENT_TOKEN_INVALID", "no such token"))?;
     let public_key =
         hex32::decode(&req.public_key).ok_or_else(|| bad("BAD_PUBLIC_KEY", "publicKey must be 64 hex digits"))?;
+    check_public_key(&public_key).map_err(|e| bad(e.code(), e.to_string()))?;
     let reference =
         B64.decode(req.reference.as_bytes()).map_err(|_| bad("BAD_REFERENCE", "reference must be base64"))?;
-    if reference.len() > MAX_REFERENCE {
-        return Err(bad("BAD_REFERENCE", "reference too large"));
+    if reference.len() > app.max_reference() {
+        let msg = format!("{} bytes; at most {} are accepted", reference.len(), app.max_reference());
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "REFERENCE_TOO_LARGE", msg));
     }
     let header = reference_header(&reference).map_err(|e| bad(e.code(), e.to_string()))?;
     if header.rp_id != app.rp_id {
         return Err(bad("WRONG_RP_ID", format!("reference is for {:?}, this is {:?}", header.rp_id, app.rp_id)));
     }
+    if header.model != app.model {
+        return Err(bad(
+            "WRONG_MODEL",
+            format!("reference made by {:?}, this service uses {:?}", header.model, app.model),
+        ));
+    }
     if header.public_key != public_key {
         return Err(bad("WRONG_PUBLIC_KEY", "the reference carries another public key"));
     }
-    let db = app.db()?;
-    if !db.add_user(&req.username, &public_key, &reference, now_ms()).map_err(db_error)? {
-        return Err(ApiError(StatusCode::CONFLICT, "USERNAME_TAKEN", format!("{} is already enrolled", req.username)));
+    let hash: [u8; 32] = Sha256::digest(token).into();
+    match db.enroll(&hash, &user, &public_key, &reference, now).map_err(db_error)? {
+        db::Enrolled::Ok => Ok((StatusCode::CREATED, Json(json!({"ok": true, "user": user.name})))),
+        db::Enrolled::TokenUnknown => Err(unauthorized("ENROLLMENT_TOKEN_INVALID", "no such token, or already used")),
+        db::Enrolled::TokenExpired => Err(unauthorized("ENROLLMENT_TOKEN_EXPIRED", "the token expired: onboard again")),
+        db::Enrolled::TokenForAnotherUser => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ENROLLMENT_TOKEN_WRONG_USER",
+            "the token was issued for another username (it is used up)",
+        )),
+        db::Enrolled::NameTaken => {
+            Err(ApiError::new(StatusCode::CONFLICT, "USERNAME_TAKEN", format!("{} is already enrolled", user.name)))
+        }
     }
-    Ok((StatusCode::CREATED, Json(json!({"ok": true, "user": req.username}))))
 }
 
 #[derive(Deserialize)]
@@ -122,20 +286,38 @@ struct ChallengeRequest {
     username: String,
 }
 
+/// The public key and reference a proof for account `id` is checked against: the enrolled
+/// ones, or the account's decoy. The decoy is made either way, so that both answers take the
+/// same work.
+fn enrolled_or_decoy(app: &App, db: &Db, id: &str) -> Result<(String, [u8; 32], Vec<u8>), ApiError> {
+    let (decoy, decoy_key) = app.decoys.for_id(id);
+    Ok(match db.user(id).map_err(db_error)? {
+        Some(u) => (u.name, u.public_key, u.reference),
+        None => (String::new(), decoy_key, decoy),
+    })
+}
+
 async fn challenge(
     State(app): State<Shared>,
+    Client(client): Client,
     Json(req): Json<ChallengeRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    check_username(&req.username)?;
+    let user = username(&req.username)?;
+    let now = now_ms();
     let db = app.db()?;
-    let user = enrolled_user(&db, &req.username)?;
-    let mut verifier = Verifier::new(&app.rp_id, db.nonces(&req.username)).map_err(|e| bad(e.code(), e.to_string()))?;
-    let ch = verifier
-        .issue_challenge(&mut OsRng, now_ms())
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?;
-    Ok(Json(
-        json!({"challenge": ch, "reference": B64.encode(&user.reference), "livenessRequired": app.liveness == LivenessPolicy::Required}),
-    ))
+    limit(&db, &[(CHALLENGE_PER_CLIENT, &client), (CHALLENGE_PER_USER, &user.id)], now)?;
+    let (_, _, reference) = enrolled_or_decoy(&app, &db, &user.id)?;
+    let ch = Challenge {
+        rp_id: app.rp_id.clone(),
+        nonce: random_bytes(&mut OsRng).map_err(internal)?,
+        expires_at: now + CHALLENGE_TTL_MS,
+    };
+    let (per_client, per_user) = (LIVE_CHALLENGES_PER_USER_CLIENT, LIVE_CHALLENGES_PER_USER);
+    db.add_challenge(&user.id, &client, &ch.nonce, ch.expires_at, now, per_client, per_user)
+        .map_err(db_error)?
+        .map_err(ApiError::rate_limited)?;
+    let liveness_required = app.liveness == LivenessPolicy::Required;
+    Ok(Json(json!({"challenge": ch, "reference": B64.encode(&reference), "livenessRequired": liveness_required})))
 }
 
 #[derive(Deserialize)]
@@ -145,25 +327,33 @@ struct LoginRequest {
     proof: String,
 }
 
-async fn login(State(app): State<Shared>, Json(req): Json<LoginRequest>) -> Result<impl IntoResponse, ApiError> {
-    check_username(&req.username)?;
-    let proof = B64.decode(req.proof.as_bytes()).map_err(|_| bad("MALFORMED_PROOF", "proof must be base64"))?;
-    let db = app.db()?;
-    let user = enrolled_user(&db, &req.username)?;
-    let mut verifier = Verifier::new(&app.rp_id, db.nonces(&req.username)).map_err(|e| bad(e.code(), e.to_string()))?;
-    let enrolled = Enrolled { public_key: user.public_key, reference: &user.reference };
+async fn login(
+    State(app): State<Shared>,
+    Client(client): Client,
+    Json(req): Json<LoginRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = username(&req.username)?;
     let now = now_ms();
+    let db = app.db()?;
+    let user_client = format!("{} {client}", user.id);
+    // every attempt counts as failed until it succeeds: concurrent guesses cannot overtake the count
+    let failed = [(FAILED_LOGIN_PER_USER, user.id.as_str()), (FAILED_LOGIN_PER_USER_CLIENT, user_client.as_str())];
+    limit(&db, &[(LOGIN_PER_CLIENT, &client), (LOGIN_PER_USER, &user.id), failed[0], failed[1]], now)?;
+    let proof = B64.decode(req.proof.as_bytes()).map_err(|_| bad("MALFORMED_PROOF", "proof must be base64"))?;
+    let (name, public_key, reference) = enrolled_or_decoy(&app, &db, &user.id)?;
+    let mut verifier = Verifier::new(&app.rp_id, db.nonces(&user.id)).map_err(internal)?;
+    let enrolled = Enrolled { public_key, reference: &reference };
     verifier.verify(&proof, &enrolled, app.liveness, now).map_err(|e| {
         let status = if e.code() == "MALFORMED_PROOF" { StatusCode::BAD_REQUEST } else { StatusCode::UNAUTHORIZED };
-        ApiError(status, e.code(), e.to_string())
+        ApiError::new(status, e.code(), e.to_string())
     })?;
-    let token = hex32::encode(
-        &faceproof_protocol::random_bytes::<32>(&mut OsRng)
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?,
-    );
-    db.add_session(&token, &req.username, now + SESSION_MS).map_err(db_error)?;
+    for (limit, key) in failed {
+        db.refund(limit, key, now).map_err(db_error)?;
+    }
+    let token = hex32::encode(&random_bytes::<32>(&mut OsRng).map_err(internal)?);
+    db.add_session(&token, &user.id, now + SESSION_MS).map_err(db_error)?;
     let cookie = format!("session={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_MS / 1000);
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!({"ok": true, "user": req.username}))))
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({"ok": true, "user": name}))))
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -172,7 +362,7 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    let unauthorized = || ApiError(StatusCode::UNAUTHORIZED, "NOT_LOGGED_IN", "no valid session".into());
+    let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "NOT_LOGGED_IN", "no valid session");
     let token = session_token(&headers).ok_or_else(unauthorized)?;
     let db = app.db()?;
     let user = db.session_user(&token, now_ms()).map_err(db_error)?.ok_or_else(unauthorized)?;
@@ -213,167 +403,93 @@ async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) 
 }
 
 fn router(app: Shared, www: PathBuf, pkg: PathBuf) -> Router {
+    // base64 of the largest reference, and room for the other fields
+    let enroll_body = app.max_reference().div_ceil(3) * 4 + 1024;
+    let small = DefaultBodyLimit::max(SMALL_BODY);
     let api = Router::new()
-        .route("/enroll", post(enroll))
-        .route("/challenge", post(challenge))
-        .route("/login", post(login))
+        .route("/onboard", post(onboard).layer(small))
+        .route("/enroll", post(enroll).layer(DefaultBodyLimit::max(enroll_body)))
+        .route("/challenge", post(challenge).layer(small))
+        .route("/login", post(login).layer(small))
         .route("/me", get(me))
         .route("/logout", post(logout))
         .route("/health", get(health))
         .layer(axum::middleware::from_fn(json_errors))
-        .layer(DefaultBodyLimit::max(1024 * 1024))
         .with_state(app);
     Router::new().nest("/api", api).nest_service("/pkg", ServeDir::new(pkg)).fallback_service(ServeDir::new(www))
 }
 
-fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
+#[derive(Parser, Debug)]
+#[command(name = "faceproof-server", about = "faceproof demo relying party (binds 127.0.0.1)")]
+struct Args {
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// SQLite database file (several processes may share one)
+    #[arg(long, default_value = "server/data/faceproof.sqlite")]
+    db: PathBuf,
+    #[arg(long, default_value = "www")]
+    www: PathBuf,
+    #[arg(long, default_value = "pkg")]
+    pkg: PathBuf,
+    #[arg(long, default_value = "localhost")]
+    rp_id: String,
+    /// The embedder whose references are accepted (the one the app ships)
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    model: String,
+    #[arg(long, value_parser = ["required", "off"], default_value = "required")]
+    liveness: String,
+    /// Take each client's address from the first X-Forwarded-For hop: only behind a proxy that
+    /// sets that header itself
+    #[arg(long)]
+    trust_proxy: bool,
+    /// Print the database's counts (users, live challenges, tokens, sessions, counters) as JSON
+    /// and exit
+    #[arg(long)]
+    stats: bool,
+}
+
+fn fail(msg: String) -> ! {
+    eprintln!("{msg}");
+    std::process::exit(1);
 }
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("faceproof-server [--port 8080] [--db server/data/faceproof.sqlite] [--www www] [--pkg pkg] [--rp-id localhost] [--liveness required|off]");
-        return;
-    }
-    let port: u16 = arg(&args, "--port", "8080").parse().unwrap_or(8080);
-    let db_path = PathBuf::from(arg(&args, "--db", "server/data/faceproof.sqlite"));
-    if let Some(dir) = db_path.parent() {
+    let args = Args::parse();
+    if let Some(dir) = args.db.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let db = match Db::open(&db_path) {
-        Ok(db) => db,
-        Err(e) => {
-            eprintln!("cannot open database {}: {e}", db_path.display());
-            std::process::exit(1);
+    let db = Db::open(&args.db).unwrap_or_else(|e| fail(format!("cannot open database {}: {e}", args.db.display())));
+    if args.stats {
+        let stats = db.stats(now_ms()).unwrap_or_else(|e| fail(format!("database: {e}")));
+        println!("{}", json!(stats));
+        return;
+    }
+    let _ = db.purge_expired(now_ms());
+    let liveness = if args.liveness == "off" { LivenessPolicy::NotRequired } else { LivenessPolicy::Required };
+    let app = Arc::new(
+        App::new(db, &args.rp_id, &args.model, liveness, args.trust_proxy).unwrap_or_else(|e| fail(e.to_string())),
+    );
+    let housekeeping = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Ok(db) = housekeeping.db() {
+                if let Err(e) = db.purge_expired(now_ms()) {
+                    eprintln!("purging expired rows: {e}");
+                }
+            }
         }
-    };
-    let liveness = if arg(&args, "--liveness", "required") == "off" {
-        LivenessPolicy::NotRequired
-    } else {
-        LivenessPolicy::Required
-    };
-    let app = Arc::new(App { db: Mutex::new(db), rp_id: arg(&args, "--rp-id", "localhost"), liveness });
-    let router = router(app, arg(&args, "--www", "www").into(), arg(&args, "--pkg", "pkg").into());
-    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("cannot listen on 127.0.0.1:{port}: {e}");
-            std::process::exit(1);
-        }
-    };
-    println!("faceproof demo on http://localhost:{port}/  (database {})", db_path.display());
-    let _ = axum::serve(listener, router)
+    });
+    let router = router(app, args.www, args.pkg);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .unwrap_or_else(|e| fail(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)));
+    println!("faceproof demo on http://localhost:{}/  (database {})", args.port, args.db.display());
+    let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::body::Body;
-    use axum::http::Request;
-    use faceproof_protocol::testing::{enroll_with_key, prove_with_key, synthetic_views};
-    use faceproof_protocol::{liveness_digest, Challenge, DeviceSecret, Embedding, LockParams, OprfKey};
-    use tower::ServiceExt;
-
-    fn views(seed: u32) -> Vec<Embedding> {
-        synthetic_views(seed, 6, 192)
-    }
-
-    struct Harness {
-        router: Router,
-        app: Shared,
-        _dir: PathBuf,
-    }
-
-    fn harness(name: &str) -> Harness {
-        let dir = std::env::temp_dir().join(format!("faceproof-server-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = Db::open(&dir.join("t.sqlite")).unwrap();
-        let app = Arc::new(App { db: Mutex::new(db), rp_id: "localhost".into(), liveness: LivenessPolicy::Required });
-        Harness { router: router(app.clone(), dir.clone(), dir.clone()), app, _dir: dir }
-    }
-
-    async fn call(
-        h: &Harness,
-        method: &str,
-        path: &str,
-        body: &str,
-    ) -> (StatusCode, serde_json::Value, Option<String>) {
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        let res = h.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let cookie = res.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), cookie)
-    }
-
-    #[tokio::test]
-    async fn enroll_login_replay_and_bad_requests() {
-        let h = harness("flow");
-        let secret = DeviceSecret::generate(&mut OsRng).unwrap();
-        let v = views(3);
-        let key = OprfKey::generate(&mut OsRng).unwrap();
-        let e = enroll_with_key(&mut OsRng, &key, &secret, "localhost", 1, &v, LockParams::DEFAULT).unwrap();
-        let body = json!({"username": "ada", "publicKey": hex32::encode(&e.public_key), "reference": B64.encode(&e.reference)}).to_string();
-        assert_eq!(call(&h, "POST", "/api/enroll", &body).await.0, StatusCode::CREATED);
-        let (s, j, _) = call(&h, "POST", "/api/enroll", &body).await;
-        assert_eq!((s, j["error"].as_str()), (StatusCode::CONFLICT, Some("USERNAME_TAKEN")));
-
-        // malformed requests: clear JSON errors, nothing stored
-        for (path, body, code) in [
-            ("/api/enroll", "{not json", "BAD_REQUEST"),
-            ("/api/enroll", r#"{"username":"bob","publicKey":"zz","reference":""}"#, "BAD_PUBLIC_KEY"),
-            ("/api/enroll", &json!({"username": "bob", "publicKey": hex32::encode(&[1; 32]), "reference": B64.encode(&e.reference)}).to_string(), "WRONG_PUBLIC_KEY"),
-            ("/api/enroll", &json!({"username": "bob", "publicKey": hex32::encode(&e.public_key), "reference": B64.encode(&e.reference[..100])}).to_string(), "MALFORMED_REFERENCE"),
-            ("/api/enroll", &json!({"username": "bad name!", "publicKey": hex32::encode(&e.public_key), "reference": ""}).to_string(), "BAD_USERNAME"),
-            ("/api/login", r#"{"username":"ada","proof":"!!"}"#, "MALFORMED_PROOF"),
-            ("/api/login", r#"{"username":"ada","proof":"AAAA"}"#, "MALFORMED_PROOF"),
-        ] {
-            let (s, j, _) = call(&h, "POST", path, body).await;
-            assert!(s.is_client_error(), "{path} {body}: {s}");
-            assert_eq!(j["error"].as_str(), Some(code), "{path} {body}: {j}");
-        }
-        assert_eq!(call(&h, "POST", "/api/challenge", r#"{"username":"nobody"}"#).await.0, StatusCode::NOT_FOUND);
-        assert_eq!(h.app.db.lock().unwrap().users().unwrap(), 1);
-
-        // login: challenge -> proof -> session
-        let (_, j, _) = call(&h, "POST", "/api/challenge", r#"{"username":"ada"}"#).await;
-        let ch: Challenge = serde_json::from_value(j["challenge"].clone()).unwrap();
-        let reference = B64.decode(j["reference"].as_str().unwrap()).unwrap();
-        assert_eq!(reference, e.reference);
-        let proof = prove_with_key(&mut OsRng, &key, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, true))
-            .unwrap()
-            .to_bytes();
-        let login = json!({"username": "ada", "proof": B64.encode(&proof)}).to_string();
-        let (s, j, cookie) = call(&h, "POST", "/api/login", &login).await;
-        assert_eq!(s, StatusCode::OK, "{j}");
-        let cookie = cookie.unwrap();
-        assert!(cookie.contains("HttpOnly"));
-        let token = cookie.split(';').next().unwrap();
-        let req = Request::builder().uri("/api/me").header("cookie", token).body(Body::empty()).unwrap();
-        assert_eq!(h.router.clone().oneshot(req).await.unwrap().status(), StatusCode::OK);
-        // the same proof again: single-use nonce
-        let (s, j, _) = call(&h, "POST", "/api/login", &login).await;
-        assert_eq!((s, j["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("NONCE_REUSED_OR_UNKNOWN")));
-        // failed liveness is refused by this server
-        let (_, j, _) = call(&h, "POST", "/api/challenge", r#"{"username":"ada"}"#).await;
-        let ch: Challenge = serde_json::from_value(j["challenge"].clone()).unwrap();
-        let proof = prove_with_key(&mut OsRng, &key, &secret, &reference, &ch, &v[..1], liveness_digest(&ch, false))
-            .unwrap()
-            .to_bytes();
-        let (s, j, _) =
-            call(&h, "POST", "/api/login", &json!({"username": "ada", "proof": B64.encode(&proof)}).to_string()).await;
-        assert_eq!((s, j["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("LIVENESS_FAILED")));
-    }
 }

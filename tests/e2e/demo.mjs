@@ -1,5 +1,5 @@
 // End-to-end test of the demo in headless Chromium with a fake camera made from real photos:
-// enroll as obama (with an ID-card comparison), log in as obama (accepted), log in as biden on
+// onboard and enroll as obama (with an ID-card comparison), log in as obama (accepted), log in as biden on
 // obama's device (rejected), replay obama's proof (rejected). A network audit records every
 // request and response and checks that only the protocol's fields leave the page.
 // Screenshots of each step: test-results/e2e/*.png.
@@ -143,7 +143,10 @@ await step('network audit: only the protocol\'s fields leave the page', async ()
   const requests = audit.filter((a) => a.kind === 'request');
   assert.ok(requests.length > 0);
   const allowedStatic = /\.(html|js|css|wasm|onnx|ico)$|\/$/;
-  const fields = { '/api/enroll': ['publicKey', 'reference', 'username'], '/api/challenge': ['username'], '/api/login': ['proof', 'username'] };
+  const fields = {
+    '/api/onboard': ['username'], '/api/enroll': ['enrollmentToken', 'publicKey', 'reference', 'username'],
+    '/api/challenge': ['username'], '/api/login': ['proof', 'username'],
+  };
   for (const r of requests) {
     const u = new URL(r.url);
     assert.equal(u.origin, origin, `request to another origin: ${r.url}`);
@@ -156,7 +159,8 @@ await step('network audit: only the protocol\'s fields leave the page', async ()
     const body = r.body ? r.body.toString() : '';
     const json = JSON.parse(body);
     assert.deepEqual(Object.keys(json).sort(), fields[u.pathname] || [], `fields of ${u.pathname}`);
-    assert.match(json.username, /^[A-Za-z0-9_.-]{1,64}$/);
+    assert.match(json.username, /^[a-z0-9_.-]{3,32}$/);
+    if (json.enrollmentToken) assert.match(json.enrollmentToken, /^[0-9a-f]{64}$/);
     if (json.publicKey) assert.match(json.publicKey, /^[0-9a-f]{64}$/);
     if (json.reference) {
       const ref = Buffer.from(json.reference, 'base64');
