@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The schema this server writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -28,6 +28,8 @@ pub struct User {
     pub name: String,
     pub public_key: [u8; 32],
     pub reference: Vec<u8>,
+    /// The relying party's OPRF key for this user (its share of every lock).
+    pub oprf_key: [u8; 32],
 }
 
 /// What became of an enrollment.
@@ -87,12 +89,14 @@ impl Db {
                  name TEXT NOT NULL,
                  public_key BLOB NOT NULL CHECK (length(public_key) = 32),
                  reference BLOB NOT NULL,
+                 oprf_key BLOB NOT NULL CHECK (length(oprf_key) = 32),
                  created_at INTEGER NOT NULL
              );
              CREATE TABLE IF NOT EXISTS enrollment_tokens (
                  token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
                  id TEXT NOT NULL UNIQUE,
                  name TEXT NOT NULL,
+                 oprf_key BLOB NOT NULL CHECK (length(oprf_key) = 32),
                  expires_at INTEGER NOT NULL
              );
              CREATE TABLE IF NOT EXISTS challenges (
@@ -121,7 +125,7 @@ impl Db {
                  name TEXT PRIMARY KEY,
                  key BLOB NOT NULL CHECK (length(key) = 32)
              );
-             PRAGMA user_version = 2;
+             PRAGMA user_version = 3;
              COMMIT;",
         )
         .map_err(|e| e.to_string())?;
@@ -192,7 +196,14 @@ impl Db {
 
     /// Reserve `user` for the holder of the token whose SHA-256 is `token_hash` until
     /// `expires_at`; `Ok(false)` if the account exists or is reserved by a live token.
-    pub fn reserve(&self, user: &Username, token_hash: &[u8; 32], expires_at: u64, now: u64) -> rusqlite::Result<bool> {
+    pub fn reserve(
+        &self,
+        user: &Username,
+        token_hash: &[u8; 32],
+        oprf_key: &[u8; 32],
+        expires_at: u64,
+        now: u64,
+    ) -> rusqlite::Result<bool> {
         let tx = immediate(&self.conn)?;
         tx.execute("DELETE FROM enrollment_tokens WHERE id = ?1 AND expires_at <= ?2", params![user.id, now as i64])?;
         let taken: bool = tx.query_row(
@@ -204,8 +215,8 @@ impl Db {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO enrollment_tokens (token_hash, id, name, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![&token_hash[..], user.id, user.name, expires_at as i64],
+            "INSERT INTO enrollment_tokens (token_hash, id, name, oprf_key, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![&token_hash[..], user.id, user.name, &oprf_key[..], expires_at as i64],
         )?;
         tx.commit()?;
         Ok(true)
@@ -223,21 +234,22 @@ impl Db {
         now: u64,
     ) -> rusqlite::Result<Enrolled> {
         let tx = immediate(&self.conn)?;
-        let token: Option<(String, String, i64)> = tx
+        let token: Option<(String, String, i64, Vec<u8>)> = tx
             .query_row(
-                "DELETE FROM enrollment_tokens WHERE token_hash = ?1 RETURNING id, name, expires_at",
+                "DELETE FROM enrollment_tokens WHERE token_hash = ?1 RETURNING id, name, expires_at, oprf_key",
                 [&token_hash[..]],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
         let outcome = match token {
             None => Enrolled::TokenUnknown,
-            Some((_, _, expires_at)) if (expires_at as u64) <= now => Enrolled::TokenExpired,
-            Some((id, _, _)) if id != user.id => Enrolled::TokenForAnotherUser,
-            Some((id, name, _)) => {
+            Some((_, _, expires_at, _)) if (expires_at as u64) <= now => Enrolled::TokenExpired,
+            Some((id, _, _, _)) if id != user.id => Enrolled::TokenForAnotherUser,
+            Some((id, name, _, oprf_key)) => {
                 let n = tx.execute(
-                    "INSERT OR IGNORE INTO users (id, name, public_key, reference, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, name, &public_key[..], reference, now as i64],
+                    "INSERT OR IGNORE INTO users (id, name, public_key, reference, oprf_key, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![id, name, &public_key[..], reference, oprf_key, now as i64],
                 )?;
                 // challenges issued while the name was unknown were answered with a decoy
                 tx.execute("DELETE FROM challenges WHERE user = ?1", [&id])?;
@@ -254,10 +266,37 @@ impl Db {
 
     pub fn user(&self, id: &str) -> rusqlite::Result<Option<User>> {
         self.conn
-            .query_row("SELECT name, public_key, reference FROM users WHERE id = ?1", [id], |r| {
-                Ok(User { name: r.get(0)?, public_key: r.get(1)?, reference: r.get(2)? })
+            .query_row("SELECT name, public_key, reference, oprf_key FROM users WHERE id = ?1", [id], |r| {
+                Ok(User { name: r.get(0)?, public_key: r.get(1)?, reference: r.get(2)?, oprf_key: r.get(3)? })
             })
             .optional()
+    }
+
+    /// Whether the challenge `nonce` of account `id` (still issued) had its evaluation.
+    pub fn challenge_evaluated(&self, id: &str, nonce: &[u8; 32]) -> rusqlite::Result<bool> {
+        let e: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT evaluated FROM challenges WHERE nonce = ?1 AND user = ?2",
+                params![&nonce[..], id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(e == Some(1))
+    }
+
+    /// The OPRF key of the live enrollment token whose SHA-256 is `token_hash`, if it was issued
+    /// for account `id` (the token is not used up: enrollment does that).
+    pub fn token_oprf_key(&self, token_hash: &[u8; 32], id: &str, now: u64) -> rusqlite::Result<Option<[u8; 32]>> {
+        let key: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT oprf_key FROM enrollment_tokens WHERE token_hash = ?1 AND id = ?2 AND expires_at > ?3",
+                params![&token_hash[..], id, now as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(key.and_then(|k| k.try_into().ok()))
     }
 
     pub fn users(&self) -> rusqlite::Result<usize> {

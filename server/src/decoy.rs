@@ -48,6 +48,16 @@ impl Decoys {
         }
     }
 
+    /// The OPRF key evaluations for the account `id` use when nobody enrolled it: derived like
+    /// the decoy reference, so an unknown name's evaluations behave like a known one's.
+    pub fn oprf_key(&self, id: &str) -> [u8; 32] {
+        let mut okm = Zeroizing::new([0u8; 64]);
+        let info = [b"oprf-key\0".as_slice(), id.as_bytes()].concat();
+        // 64 bytes are far below HKDF-SHA256's limit: expand cannot fail here
+        let _ = self.hkdf.expand(&info, okm.as_mut_slice());
+        curve25519_dalek::Scalar::from_bytes_mod_order_wide(&okm).to_bytes()
+    }
+
     /// The decoy reference and its public key for the account `id`.
     pub fn for_id(&self, id: &str) -> (Vec<u8>, [u8; 32]) {
         let mut okm = Zeroizing::new([0u8; 64 + 12 + 32]);

@@ -4,15 +4,21 @@
 //!
 //! ```text
 //! POST /api/onboard    {username}  -> {enrollmentToken, username, expiresAt}
+//! POST /api/enroll/evaluate {username, enrollmentToken, blinded (base64)} -> {evaluated (base64)}
 //! POST /api/enroll     {username, enrollmentToken, publicKey (hex), reference (base64)} -> 201 {ok, user}
 //! POST /api/challenge  {username}  -> {challenge: {rpId, nonce, expiresAt}, reference, livenessRequired}
+//! POST /api/evaluate   {username, nonce (hex), blinded (base64)} -> {evaluated (base64)}
 //! POST /api/login      {username, proof (base64)}  -> {ok, user} + session cookie
 //! GET  /api/me         -> {user}                   POST /api/logout
 //! ```
 //! Errors are `{error: CODE, message}` with 400 (malformed), 401 (rejected), 403 (token of
 //! another user), 409 (name taken), 413 (too large), 429 (rate limited, with `Retry-After`),
 //! 500 (database). A name nobody enrolled gets a challenge and a decoy reference like an
-//! enrolled one (`decoy.rs`), and its logins fail like wrong proofs.
+//! enrolled one (`decoy.rs`), its evaluations a decoy key, and its logins fail like wrong proofs.
+//!
+//! The evaluations are this relying party's share of every lock (an oblivious PRF under a key
+//! per user): without them no face opens a reference, so each face guess is one evaluation,
+//! and each evaluation of a login counts as a failed login until that login succeeds.
 
 mod db;
 mod decoy;
@@ -32,8 +38,8 @@ use clap::Parser;
 use db::Db;
 use decoy::Decoys;
 use faceproof_protocol::{
-    check_public_key, hex32, random_bytes, reference_header, Challenge, Enrolled, LivenessPolicy, LockParams, OsRng,
-    Verifier,
+    check_public_key, evaluate_batch, hex32, max_login_elements, random_bytes, reference_header, Challenge, Enrolled,
+    LivenessPolicy, LockParams, NonceStore, OprfKey, OsRng, Verifier, ELEMENT_BYTES,
 };
 use limits::*;
 use names::Username;
@@ -212,7 +218,9 @@ async fn onboard(
     let token: [u8; 32] = random_bytes(&mut OsRng).map_err(internal)?;
     let hash: [u8; 32] = Sha256::digest(token).into();
     let expires_at = now + ENROLLMENT_TOKEN_TTL_MS;
-    if !db.reserve(&user, &hash, expires_at, now).map_err(db_error)? {
+    // this user's OPRF key: drawn now, kept with the token until enrollment moves it to the user
+    let oprf_key = zeroize::Zeroizing::new(OprfKey::generate(&mut OsRng).map_err(internal)?.to_bytes());
+    if !db.reserve(&user, &hash, &oprf_key, expires_at, now).map_err(db_error)? {
         return Err(ApiError::new(StatusCode::CONFLICT, "USERNAME_TAKEN", format!("{} is taken", user.name)));
     }
     Ok(Json(json!({"enrollmentToken": hex32::encode(&token), "username": user.name, "expiresAt": expires_at})))
@@ -280,6 +288,89 @@ async fn enroll(
     }
 }
 
+fn blinded_elements(b64: &str) -> Result<Vec<[u8; ELEMENT_BYTES]>, ApiError> {
+    let bytes = B64.decode(b64.as_bytes()).map_err(|_| bad("MALFORMED_EVALUATION", "blinded must be base64"))?;
+    if bytes.is_empty() || bytes.len() % ELEMENT_BYTES != 0 {
+        return Err(bad("MALFORMED_EVALUATION", format!("blinded must be whole {ELEMENT_BYTES}-byte elements")));
+    }
+    Ok(bytes.chunks_exact(ELEMENT_BYTES).map(|c| c.try_into().unwrap_or([0; ELEMENT_BYTES])).collect())
+}
+
+fn evaluated(key: &[u8; 32], blinded: &[[u8; ELEMENT_BYTES]], max: usize) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = OprfKey::from_bytes(key).map_err(internal)?;
+    let out = evaluate_batch(&key, blinded, max).map_err(|e| bad(e.code(), e.to_string()))?;
+    Ok(Json(json!({"evaluated": B64.encode(out.concat())})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EnrollEvaluateRequest {
+    username: String,
+    enrollment_token: String,
+    blinded: String,
+}
+
+/// Enrollment's evaluation: the locks' blinded inputs under the OPRF key drawn at onboarding,
+/// for the holder of a live enrollment token (it stays usable for the enrollment itself).
+async fn enroll_evaluate(
+    State(app): State<Shared>,
+    Client(client): Client,
+    Json(req): Json<EnrollEvaluateRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = username(&req.username)?;
+    let now = now_ms();
+    let db = app.db()?;
+    limit(&db, &[(ENROLL_PER_CLIENT, &client), (ENROLL_PER_USER, &user.id)], now)?;
+    let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "ENROLLMENT_TOKEN_INVALID", "no such live token");
+    let token = hex32::decode(&req.enrollment_token).ok_or_else(unauthorized)?;
+    let hash: [u8; 32] = Sha256::digest(token).into();
+    let key = db.token_oprf_key(&hash, &user.id, now).map_err(db_error)?.ok_or_else(unauthorized)?;
+    evaluated(&key, &blinded_elements(&req.blinded)?, LockParams::DEFAULT.locks as usize)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvaluateRequest {
+    username: String,
+    nonce: String,
+    blinded: String,
+}
+
+/// A login's evaluation: once per issued challenge (its nonce), under the user's OPRF key (a
+/// decoy key for names nobody enrolled). It counts as a failed login until that challenge's
+/// login succeeds: each face guess at an account costs one of its failed logins.
+async fn evaluate(
+    State(app): State<Shared>,
+    Client(client): Client,
+    Json(req): Json<EvaluateRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = username(&req.username)?;
+    let now = now_ms();
+    let db = app.db()?;
+    let user_client = format!("{} {client}", user.id);
+    let failed = [(FAILED_LOGIN_PER_USER, user.id.as_str()), (FAILED_LOGIN_PER_USER_CLIENT, user_client.as_str())];
+    limit(&db, &[(LOGIN_PER_CLIENT, &client), (LOGIN_PER_USER, &user.id), failed[0], failed[1]], now)?;
+    let nonce = hex32::decode(&req.nonce).ok_or_else(|| bad("MALFORMED_PROOF", "nonce must be 64 hex digits"))?;
+    let blinded = blinded_elements(&req.blinded)?;
+    let key = match db.user(&user.id).map_err(db_error)? {
+        Some(u) => zeroize::Zeroizing::new(u.oprf_key),
+        None => zeroize::Zeroizing::new(app.decoys.oprf_key(&user.id)),
+    };
+    let max = max_login_elements(LockParams::DEFAULT);
+    if blinded.len() > max {
+        return Err(bad("MALFORMED_EVALUATION", format!("at most {max} elements")));
+    }
+    if !db.nonces(&user.id).claim_evaluation(&nonce, now) {
+        // nothing was evaluated: this request guessed nothing
+        for (limit, key) in failed {
+            db.refund(limit, key, now).map_err(db_error)?;
+        }
+        let e = faceproof_protocol::Error::ProofRejected(faceproof_protocol::RejectReason::UnknownOrReusedNonce);
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()));
+    }
+    evaluated(&key, &blinded, max)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChallengeRequest {
@@ -341,14 +432,22 @@ async fn login(
     limit(&db, &[(LOGIN_PER_CLIENT, &client), (LOGIN_PER_USER, &user.id), failed[0], failed[1]], now)?;
     let proof = B64.decode(req.proof.as_bytes()).map_err(|_| bad("MALFORMED_PROOF", "proof must be base64"))?;
     let (name, public_key, reference) = enrolled_or_decoy(&app, &db, &user.id)?;
+    // was this challenge evaluated (a face guess, counted as a failed login)?
+    let nonce = faceproof_protocol::Proof::from_bytes(&proof).map(|p| p.challenge.nonce).ok();
+    let evaluated = match nonce {
+        Some(n) => db.challenge_evaluated(&user.id, &n).map_err(db_error)?,
+        None => false,
+    };
     let mut verifier = Verifier::new(&app.rp_id, db.nonces(&user.id)).map_err(internal)?;
     let enrolled = Enrolled { public_key, reference: &reference };
     verifier.verify(&proof, &enrolled, app.liveness, now).map_err(|e| {
         let status = if e.code() == "MALFORMED_PROOF" { StatusCode::BAD_REQUEST } else { StatusCode::UNAUTHORIZED };
         ApiError::new(status, e.code(), e.to_string())
     })?;
-    for (limit, key) in failed {
-        db.refund(limit, key, now).map_err(db_error)?;
+    // this attempt, and the evaluation that made it possible, were not failures
+    let charges = if evaluated { 2 } else { 1 };
+    for (limit, key) in failed.iter().cycle().take(2 * charges) {
+        db.refund(*limit, key, now).map_err(db_error)?;
     }
     let token = hex32::encode(&random_bytes::<32>(&mut OsRng).map_err(internal)?);
     db.add_session(&token, &user.id, now + SESSION_MS).map_err(db_error)?;
@@ -405,10 +504,14 @@ async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) 
 fn router(app: Shared, www: PathBuf, pkg: PathBuf) -> Router {
     // base64 of the largest reference, and room for the other fields
     let enroll_body = app.max_reference().div_ceil(3) * 4 + 1024;
+    // base64 of the largest login batch, and room for the other fields
+    let evaluate_body = (max_login_elements(LockParams::DEFAULT) * ELEMENT_BYTES).div_ceil(3) * 4 + 1024;
     let small = DefaultBodyLimit::max(SMALL_BODY);
     let api = Router::new()
         .route("/onboard", post(onboard).layer(small))
         .route("/enroll", post(enroll).layer(DefaultBodyLimit::max(enroll_body)))
+        .route("/enroll/evaluate", post(enroll_evaluate).layer(DefaultBodyLimit::max(evaluate_body)))
+        .route("/evaluate", post(evaluate).layer(DefaultBodyLimit::max(evaluate_body)))
         .route("/challenge", post(challenge).layer(small))
         .route("/login", post(login).layer(small))
         .route("/me", get(me))

@@ -274,7 +274,7 @@ async fn enrollment_takes_a_live_one_time_token_for_its_own_name() {
     let carol = names::normalize("carol").unwrap();
     let hash: [u8; 32] = Sha256::digest(token).into();
     let now = now_ms();
-    assert!(h.app.db().unwrap().reserve(&carol, &hash, now - 1, now - ENROLLMENT_TOKEN_TTL_MS).unwrap());
+    assert!(h.app.db().unwrap().reserve(&carol, &hash, &[1; 32], now - 1, now - ENROLLMENT_TOKEN_TTL_MS).unwrap());
     let r = call(&h, "/api/enroll", &enroll("carol", Some(&hex32::encode(&token)))).await;
     assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, Some("ENROLLMENT_TOKEN_EXPIRED")));
     // and its name is free again
@@ -620,4 +620,85 @@ fn an_earlier_schema_is_not_opened() {
         rusqlite::Connection::open(&path).unwrap().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The relying party's share of the locks through its HTTP API: enrollment evaluates once per
+/// token holder, a login evaluates once per challenge, and every evaluation counts as a failed
+/// login until its login succeeds, so face guesses at an account are bounded.
+#[tokio::test]
+async fn the_locks_open_only_through_the_servers_evaluation_and_guesses_are_counted() {
+    use faceproof_protocol::{EnrollmentRequest, LoginRequest};
+    let h = harness("oprf");
+    let secret = DeviceSecret::generate(&mut OsRng).unwrap();
+    let views = views(21);
+    let token = onboard_token(&h, "dora").await;
+    let request =
+        EnrollmentRequest::new(&mut OsRng, &secret, "localhost", 1, TEST_MODEL, &views, LockParams::DEFAULT).unwrap();
+    let blinded = B64.encode(request.blinded().concat());
+    let body = json!({"username": "dora", "enrollmentToken": token, "blinded": blinded}).to_string();
+    let r = call(&h, "/api/enroll/evaluate", &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let evaluated: Vec<[u8; 32]> =
+        B64.decode(r.json["evaluated"].as_str().unwrap()).unwrap().chunks(32).map(|c| c.try_into().unwrap()).collect();
+    // without a live token for the name, nothing is evaluated
+    let wrong = json!({"username": "dora", "enrollmentToken": "00".repeat(32), "blinded": blinded}).to_string();
+    assert_eq!(call(&h, "/api/enroll/evaluate", &wrong).await.code(), Some("ENROLLMENT_TOKEN_INVALID"));
+    let e = request.finish(&mut OsRng, &evaluated).unwrap();
+    let r = call(&h, "/api/enroll", &enroll_body("dora", Some(&token), &e.public_key, &e.reference)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    // the token is used up: no more enrollment evaluations
+    assert_eq!(call(&h, "/api/enroll/evaluate", &body).await.code(), Some("ENROLLMENT_TOKEN_INVALID"));
+
+    let login_once = |client: Option<&'static str>, ch: Challenge, reference: Vec<u8>, probe: Vec<Embedding>| {
+        let h = &h;
+        let secret = &secret;
+        async move {
+            let login = LoginRequest::new(&mut OsRng, secret, &reference, &ch, TEST_MODEL, &probe).unwrap();
+            let body = json!({"username": "dora", "nonce": hex32::encode(&ch.nonce), "blinded": B64.encode(login.blinded().concat())})
+                .to_string();
+            let r = call_from(h, client, "/api/evaluate", &body).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+            // one evaluation per challenge (or none at all once the client's failures are spent)
+            let again = call_from(h, client, "/api/evaluate", &body).await;
+            assert!(matches!(again.code(), Some("NONCE_REUSED_OR_UNKNOWN" | "RATE_LIMITED")), "{}", again.json);
+            let evaluated: Vec<[u8; 32]> = B64
+                .decode(r.json["evaluated"].as_str().unwrap())
+                .unwrap()
+                .chunks(32)
+                .map(|c| c.try_into().unwrap())
+                .collect();
+            login.finish(&mut OsRng, &evaluated, liveness_digest(&ch, true))
+        }
+    };
+    // the enrolled face logs in, and its evaluations are given back
+    let owner = Some("198.51.100.7");
+    for _ in 0..6 {
+        let (ch, reference) = get_challenge(&h, owner, "dora").await;
+        let proof = login_once(owner, ch, reference, views[..2].to_vec()).await.unwrap();
+        let r = call_from(&h, owner, "/api/login", &login_body("dora", &B64.encode(proof.to_bytes()))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    }
+    // another face: no lock opens; each try costs a failed login, and the fifth from one client
+    // is the last
+    let stranger = synthetic_views(99, 2, 192);
+    let client = Some("192.0.2.44");
+    for attempt in 0..5 {
+        let (ch, reference) = get_challenge(&h, client, "dora").await;
+        let r = login_once(client, ch, reference, stranger.clone()).await;
+        assert_eq!(r.unwrap_err().code(), "FACE_MISMATCH", "attempt {attempt}");
+    }
+    let (ch, reference) = get_challenge(&h, client, "dora").await;
+    let login = LoginRequest::new(&mut OsRng, &secret, &reference, &ch, TEST_MODEL, &stranger).unwrap();
+    let body =
+        json!({"username": "dora", "nonce": hex32::encode(&ch.nonce), "blinded": B64.encode(login.blinded().concat())})
+            .to_string();
+    let r = call_from(&h, client, "/api/evaluate", &body).await;
+    assert_eq!((r.status, r.code()), (StatusCode::TOO_MANY_REQUESTS, Some("RATE_LIMITED")));
+    // unknown names evaluate too (a decoy key), so evaluation does not tell who is enrolled
+    let (ch, _) = get_challenge(&h, Some("203.0.113.9"), "nobody1").await;
+    let body = json!({"username": "nobody1", "nonce": hex32::encode(&ch.nonce), "blinded": B64.encode(login.blinded().concat())})
+        .to_string();
+    let r = call_from(&h, Some("203.0.113.9"), "/api/evaluate", &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(B64.decode(r.json["evaluated"].as_str().unwrap()).unwrap().len(), login.blinded().len() * 32);
 }
