@@ -40,7 +40,7 @@ let lastAnalysis = null;
 const grabCanvas = document.createElement('canvas');
 const frames = { n: 0, since: performance.now() };
 
-const b64 = (u8) => btoa(String.fromCharCode(...u8));
+const b64 = (u8) => { let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
 const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -180,7 +180,14 @@ async function enroll() {
   }
   if (kept < 3) { setResult('Could not get three good frames: follow the hints and try again.', false); return; }
   const deviceSecret = await fp.newDeviceSecret();
-  const { reference, publicKey } = await fp.enroll({ deviceSecret, rpId: RP_ID, epoch: 1 });
+  // the server's share of the locks: it evaluates their blinded inputs (random points) under the
+  // key it drew for this user at onboarding
+  const evaluate = async (blinded) => {
+    const r = await postJson('/api/enroll/evaluate', { username: name, enrollmentToken, blinded: b64(blinded) });
+    if (!r.ok) throw Object.assign(new Error(r.body.message || r.body.error), { code: r.body.error });
+    return unb64(r.body.evaluated);
+  };
+  const { reference, publicKey } = await fp.enroll({ deviceSecret, rpId: RP_ID, epoch: 1, evaluate });
   const enrolled = await postJson('/api/enroll', { username: name, enrollmentToken, publicKey: hex(publicKey), reference: b64(reference) });
   // the server uses a token up when it checks it: successful or not
   if (enrolled.ok || /^(ENROLLMENT_TOKEN|USERNAME_TAKEN)/.test(enrolled.body.error)) onboarding = null;
@@ -222,11 +229,17 @@ async function finishLogin(p) {
   try {
     if (!p.passed) {
       status(`liveness: ${LIVENESS_FAILURES[p.failure] || p.failure}`);
-      await fp.capture(grab()); // prove anyway: the server decides, and says why
+      throw Object.assign(new Error(LIVENESS_FAILURES[p.failure] || p.failure), { code: 'LIVENESS_FAILED' });
     }
     const deviceSecret = await DeviceSecretStore.get(`${RP_ID}:${s.username}`);
     if (!deviceSecret) throw Object.assign(new Error('this device holds no key for this user'), { code: 'NO_DEVICE_SECRET' });
-    const proof = await fp.prove({ deviceSecret, reference: s.reference, challenge: s.challenge });
+    // the server's share of the locks: one evaluation for this challenge (it counts the guess)
+    const evaluate = async (blinded) => {
+      const r = await postJson('/api/evaluate', { username: s.username, nonce: s.challenge.nonce, blinded: b64(blinded) });
+      if (!r.ok) throw Object.assign(new Error(r.body.message || r.body.error), { code: r.body.error });
+      return unb64(r.body.evaluated);
+    };
+    const proof = await fp.prove({ deviceSecret, reference: s.reference, challenge: s.challenge, evaluate });
     deviceSecret.fill(0);
     const res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: s.username, proof: b64(proof) }) });
     const body = await res.json();

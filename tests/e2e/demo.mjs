@@ -146,6 +146,8 @@ await step('network audit: only the protocol\'s fields leave the page', async ()
   const fields = {
     '/api/onboard': ['username'], '/api/enroll': ['enrollmentToken', 'publicKey', 'reference', 'username'],
     '/api/challenge': ['username'], '/api/login': ['proof', 'username'],
+    // the server's share of the locks: blinded points only (uniformly random group elements)
+    '/api/enroll/evaluate': ['blinded', 'enrollmentToken', 'username'], '/api/evaluate': ['blinded', 'nonce', 'username'],
   };
   for (const r of requests) {
     const u = new URL(r.url);
@@ -165,6 +167,10 @@ await step('network audit: only the protocol\'s fields leave the page', async ()
     if (json.reference) {
       const ref = Buffer.from(json.reference, 'base64');
       assert.equal(ref.subarray(0, 4).toString(), 'FPRF', 'reference is the sealed format');
+    }
+    if (json.blinded) {
+      const blinded = Buffer.from(json.blinded, 'base64');
+      assert.ok(blinded.length > 0 && blinded.length % 32 === 0, 'blinded elements are 32-byte points');
     }
     if (json.proof) {
       const proof = Buffer.from(json.proof, 'base64');
