@@ -1,7 +1,9 @@
 //! Native per-stage timings (median of N runs), e.g. to compare model variants:
 //! `RTEN_NUM_THREADS=1 cargo run --release --example stage_times -- models/web 50`
+//! (also the passive anti-spoofing stage, when its two models are in the directory)
+use faceproof::antispoof::AntiSpoof;
 use faceproof::image::RgbImage;
-use faceproof::pipeline::{FacePipeline, TemplateOptions};
+use faceproof::pipeline::{FacePipeline, Precision, TemplateOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,4 +30,16 @@ fn main() {
         med(2, &mut t),
         med(3, &mut t)
     );
+    if let Ok(spoof) = AntiSpoof::from_dir(dir, Precision::Float32) {
+        let face = p.template(&img, &TemplateOptions::default()).expect("template").detection;
+        let mut ms: Vec<f64> = (0..runs)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                spoof.score(&img, &face).expect("antispoof");
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        println!("{dir}: antispoof (2 crops, 2 models) {:.2} ms (median of {runs})", ms[ms.len() / 2]);
+    }
 }

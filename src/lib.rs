@@ -15,11 +15,14 @@
 //! | [`pipeline`] | the stages put together, face selection |
 //! | [`quality`] | capture-quality measures and reason codes |
 //! | [`liveness`] | the challenge's prompts checked across frames |
+//! | [`antispoof`] | passive presentation-attack detection (printed photos), MiniFASNet |
 //!
 //! The protection protocol (keys, cancelable transform, face-bound key, sealed reference,
 //! proof, verifier) is the `faceproof-protocol` crate, re-exported as [`protocol`].
 
 pub mod align;
+#[cfg(feature = "inference")]
+pub mod antispoof;
 pub mod clock;
 pub mod embed;
 pub mod error;

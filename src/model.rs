@@ -7,8 +7,9 @@ use rten::{ModelOptions, NodeId, OpRegistry, ShapeInferenceMode};
 use rten_tensor::prelude::*;
 use rten_tensor::NdTensor;
 
-/// The operators our four models use (and the weight-compression variants: Cast for fp16
-/// weights, DequantizeLinear for int8 weights). Keeping the registry this small lets the
+/// The operators our models use (and the weight-compression variants: Cast for fp16
+/// weights, DequantizeLinear for int8 weights). GlobalAveragePool and Sigmoid are only for the
+/// anti-spoofing model's squeeze-excitation blocks. Keeping the registry this small lets the
 /// linker drop the rest of rten from the .wasm.
 fn op_registry() -> OpRegistry {
     use rten::op_types::*;
@@ -21,12 +22,14 @@ fn op_registry() -> OpRegistry {
         &Conv,
         &DequantizeLinear,
         &Flatten,
+        &GlobalAveragePool,
         &MaxPool,
         &Mul,
         &Pad,
         &PRelu,
         &Relu,
         &Reshape,
+        &Sigmoid,
         &Sub,
         &Transpose,
     ])

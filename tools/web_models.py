@@ -1,6 +1,6 @@
 """Build the shipped (web) models in models/web/ from the float32 originals in models/.
 
-    python tools/web_models.py models models/web      (needs: onnx numpy; onnxruntime to check)
+    python tools/web_models.py models models/web [FILE...]   (needs: onnx numpy; onnxruntime to check)
 
 1. MobileFaceNet: tflite2onnx expanded every PReLU into Relu, Abs, Sub, Reshape, Mul, Add
    (y = relu(x) + c * (x - |x|), c = alpha/2). Fold each back into one PRelu(x, 2c): the same
@@ -16,7 +16,9 @@
    is the whole signal rather than a correction added to it. Measured without labels (mean
    1 - cosine to the float32 embedding over 300 lfw-dev images with only that layer in int8):
    3.9e-5, 2.6e-5, 3.3e-5, 1.9e-5; the next is 8.8e-6, the median 2.7e-6 (README).
-4. Check each result against the original with onnxruntime on random inputs.
+4. The two anti-spoofing models (MiniFASNet, tools/antispoof_to_onnx.py): int8 Conv weights,
+   the rest fp16, as for FaceMesh. Measured on nuaa-dev and lfw-dev in docs/anti-spoofing.md.
+5. Check each result against the original with onnxruntime on random inputs.
 """
 import os
 import sys
@@ -102,7 +104,7 @@ def keep_float_weights(m, float_model, conv_names):
     return m
 
 
-def check(orig_path, new_path, shape):
+def check(orig_path, new_path, shape, scale=1.0):
     try:
         import onnxruntime as ort
     except ImportError:
@@ -110,7 +112,7 @@ def check(orig_path, new_path, shape):
         return
     a = ort.InferenceSession(orig_path, providers=["CPUExecutionProvider"])
     b = ort.InferenceSession(new_path, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
+    x = (scale * np.random.default_rng(0).uniform(-1, 1, shape)).astype(np.float32)
     name = a.get_inputs()[0].name
     ya, yb = a.run(None, {name: x}), b.run(None, {name: x})
     diff = max(float(np.abs(p - q).max()) for p, q in zip(ya, yb))
@@ -126,8 +128,13 @@ def main(src, dst):
         ("facemesh_468.onnx", "int8", [1, 192, 192, 3]),
         ("blazeface_front_128.onnx", "fp16", [1, 128, 128, 3]),
         ("blazeface_back_256.onnx", "fp16", [1, 256, 256, 3]),
+        ("antispoof_2.7_80.onnx", "int8", [1, 80, 80, 3]),
+        ("antispoof_4.0_80.onnx", "int8", [1, 80, 80, 3]),
     ]
+    only = sys.argv[3:]  # optional: the file names to build (default: all)
     for name, kind, shape in jobs:
+        if only and name not in only:
+            continue
         m = onnx.load(os.path.join(src, name))
         if name.startswith("mobilefacenet"):
             m, n = fold_prelu(m)
@@ -148,7 +155,8 @@ def main(src, dst):
         out = os.path.join(dst, name)
         onnx.save(m, out)
         print(f"{name}: {kind} weights, {os.path.getsize(out)} bytes")
-        check(os.path.join(src, name), out, shape)
+        # the anti-spoofing models take pixels in 0..255, the others -1..1
+        check(os.path.join(src, name), out, shape, 127.5 if name.startswith("antispoof") else 1.0)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 //! faceproof prove --secret HEX --reference REFERENCE --challenge JSON --oprf-key HEX IMAGE...
 //! faceproof verify --public-key HEX --reference REFERENCE --challenge JSON --proof BASE64
 //! faceproof oprf-key
+//! faceproof spoof IMAGE... | --labels LABELS.tsv --root DIR | --bona-fide-dir DIR [--scores OUT.jsonl] [--json]
 //! ```
 //! `faceproof help SUBCOMMAND` (or `--help`) lists every option.
 
@@ -15,6 +16,7 @@ mod keys_cli;
 mod metrics;
 mod protected;
 mod protected_eval;
+mod spoof;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use faceproof::detect::DetectorKind;
@@ -57,6 +59,8 @@ enum Command {
     Verify(keys_cli::VerifyArgs),
     /// Print a fresh relying-party OPRF key (64 hex digits), as a relying party draws per user.
     OprfKey,
+    /// Passive anti-spoofing: the live score of images, or APCER/BPCER on a labelled set.
+    Spoof(spoof::SpoofArgs),
 }
 
 /// Which models, and the embedder's precision.
@@ -239,6 +243,7 @@ fn main() -> ExitCode {
         Command::Prove(a) => keys_cli::prove(a),
         Command::Verify(a) => keys_cli::verify(a),
         Command::OprfKey => keys_cli::new_oprf_key(),
+        Command::Spoof(a) => spoof::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
