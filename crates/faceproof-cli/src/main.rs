@@ -74,6 +74,12 @@ pub(crate) struct ModelArgs {
     precision: PrecisionArg,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GridArg {
+    Full,
+    Shipped,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum PrecisionArg {
     Int8,
@@ -176,6 +182,9 @@ pub(crate) struct EvalArgs {
     /// (--protected) the parameter sweep only
     #[arg(long)]
     sweep_only: bool,
+    /// (--protected) the sweep's grid: every parameter combination, or the shipped one only
+    #[arg(long, value_enum, default_value_t = GridArg::Full)]
+    grid: GridArg,
     #[command(flatten)]
     template: TemplateArgs,
     #[command(flatten)]

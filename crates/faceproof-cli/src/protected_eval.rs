@@ -6,7 +6,7 @@
 
 use crate::metrics::ScoredPair;
 use crate::protected::*;
-use crate::{eval_options, pipeline, read_pairs, template_for_eval, EvalArgs};
+use crate::{eval_options, pipeline, read_pairs, template_for_eval, EvalArgs, GridArg};
 use faceproof::align::Jitter;
 use faceproof::embed::Embedding;
 use faceproof::image::RgbImage;
@@ -48,11 +48,20 @@ pub fn run(args: &EvalArgs) -> Result<(), Error> {
     // Trade-off curve (simulated locks: the same bits and layouts as the real ones), mean
     // over several random lock layouts per pair.
     let draws = args.draws;
-    let grid = Grid {
-        codes: vec![(512, 128), (1024, 192), (1024, 256), (1024, 384)],
-        ks: vec![28, 32, 36, 40, 44, 48, 56],
-        locks: vec![128, 256, 512, 1024],
-        modes: vec![ProbeMode(1), ProbeMode(3), ProbeMode(5), ProbeMode(9)],
+    let shipped_params = LockParams::DEFAULT;
+    let grid = match args.grid {
+        GridArg::Full => Grid {
+            codes: vec![(512, 128), (1024, 192), (1024, 256), (1024, 384)],
+            ks: vec![28, 32, 36, 40, 44, 48, 56],
+            locks: vec![128, 256, 512, 1024],
+            modes: vec![ProbeMode(1), ProbeMode(3), ProbeMode(5), ProbeMode(9)],
+        },
+        GridArg::Shipped => Grid {
+            codes: vec![(shipped_params.n_bits, shipped_params.reliable)],
+            ks: vec![shipped_params.k],
+            locks: vec![shipped_params.locks],
+            modes: vec![ProbeMode(faceproof_protocol::MAX_PROBE_VIEWS)],
+        },
     };
     let points = grid.points();
     let decisions = sweep(&images, &pairs, &grid, draws);
@@ -89,7 +98,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Error> {
 
     // The shipped parameters: decisions of the exact simulation (draw 0: the lock layouts the
     // real construction uses), and the real construction with the real OPRF on every 10th pair.
-    let params = LockParams::DEFAULT;
+    let params = shipped_params;
     let mode = ProbeMode(faceproof_protocol::MAX_PROBE_VIEWS);
     let shipped = points.iter().position(|g| *g == (params, mode));
     let decided: Vec<bool> = shipped.map(|g| decisions[g][0].clone()).unwrap_or_default();
