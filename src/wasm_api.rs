@@ -464,22 +464,6 @@ mod engine {
 
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct EnrollmentJs {
-        #[serde(with = "serde_bytes_js")]
-        reference: Vec<u8>,
-        #[serde(with = "serde_bytes_js")]
-        public_key: Vec<u8>,
-    }
-
-    /// Vec<u8> as a Uint8Array through serde-wasm-bindgen.
-    mod serde_bytes_js {
-        pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-            s.serialize_bytes(v)
-        }
-    }
-
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
     struct Comparison {
         score: f64,
         threshold: f64,
@@ -870,7 +854,11 @@ mod engine {
             };
             let e = request.finish(&mut OsRng, &evaluated).map_err(js_error)?;
             self.captured.clear();
-            to_js(&EnrollmentJs { reference: e.reference, public_key: e.public_key.to_vec() })
+            // {reference, publicKey} as Uint8Arrays (serde's JSON-compatible output would make arrays)
+            let out = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&out, &"reference".into(), &Uint8Array::from(&e.reference[..]));
+            let _ = js_sys::Reflect::set(&out, &"publicKey".into(), &Uint8Array::from(&e.public_key[..]));
+            Ok(out.into())
         }
 
         /// Start answering the server's challenge with the captured live faces: the reference
