@@ -15,7 +15,7 @@ export type ErrorCode =
   | 'UNSUPPORTED_VERSION' | 'MODEL_MISMATCH' | 'MALFORMED_EVALUATION' | 'INVALID_PUBLIC_KEY'
   | 'FACE_MISMATCH' | 'MALFORMED_PROOF' | 'RANDOMNESS' | 'BAD_SIGNATURE' | 'WRONG_PUBLIC_KEY'
   | 'WRONG_RP_ID' | 'CHALLENGE_EXPIRED' | 'NONCE_REUSED_OR_UNKNOWN' | 'WRONG_REFERENCE'
-  | 'LIVENESS_FAILED' | 'TERMINATED' | 'WORKER' | 'INTERNAL';
+  | 'LIVENESS_FAILED' | 'EVALUATION_FAILED' | 'TERMINATED' | 'WORKER' | 'INTERNAL';
 
 /**
  * Every error from faceproof. INVALID_ARGUMENT: an argument of the wrong type or size;
@@ -139,6 +139,9 @@ export interface CreateOptions {
   worker?: Worker;
 }
 
+/** The relying party's OPRF evaluation of blinded lock inputs (concatenated 32-byte elements): resolves to as many bytes. */
+export type Evaluate = (blinded: Uint8Array) => Promise<Uint8Array>;
+
 /** An ID photo's and a selfie's detectors for `compare` (default 'back' and 'front'). */
 export interface CompareOptions {
   idDetector?: 'front' | 'back';
@@ -161,10 +164,17 @@ export declare class FaceProof {
   /** `timeMs`: a finite non-negative number (default performance.now()). */
   livenessFrame(frame: Frame, timeMs?: number): Promise<LivenessProgress>;
   clearCaptures(): Promise<void>;
-  /** `deviceSecret`: 32 bytes; `rpId`: 1-255 printable ASCII characters; `epoch`: an integer from 0 to 2^32-1 (default 1). */
-  enroll(args: { deviceSecret: Uint8Array; rpId: string; epoch?: number }): Promise<Enrollment>;
-  /** `reference`: as enrollment made it (at most the largest valid reference). */
-  prove(args: { deviceSecret: Uint8Array; reference: Uint8Array; challenge: Challenge }): Promise<Uint8Array>;
+  /**
+   * `deviceSecret`: 32 bytes; `rpId`: 1-255 printable ASCII characters; `epoch`: an integer from 0
+   * to 2^32-1 (default 1); `evaluate`: sends the blinded lock inputs to the relying party and
+   * resolves to its evaluation (as many bytes); an error it throws keeps its `code` (else EVALUATION_FAILED).
+   */
+  enroll(args: { deviceSecret: Uint8Array; rpId: string; epoch?: number; evaluate: Evaluate }): Promise<Enrollment>;
+  /**
+   * `reference`: as enrollment made it (at most the largest valid reference); `requireLiveness`
+   * (default true): LIVENESS_FAILED without a passed liveness run for this challenge.
+   */
+  prove(args: { deviceSecret: Uint8Array; reference: Uint8Array; challenge: Challenge; evaluate: Evaluate; requireLiveness?: boolean }): Promise<Uint8Array>;
   /** Stop the worker: calls pending then, and every later call, reject with TERMINATED. */
   terminate(): Promise<void>;
 }

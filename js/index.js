@@ -101,6 +101,33 @@ function challengeArg(v, name) {
   return { rpId, nonce, expiresAt: expiresAt + 0 };
 }
 
+function evaluateArg(evaluate) {
+  if (typeof evaluate !== 'function') {
+    throw invalid(`evaluate must be a function (blinded: Uint8Array) => Promise<Uint8Array> that asks the relying party, not ${describe(evaluate)}`);
+  }
+}
+
+/**
+ * The relying party's evaluation of `blinded`, through the page's `evaluate`: a Uint8Array as long
+ * as `blinded` (MALFORMED_EVALUATION otherwise). A failure keeps its code when it has one (the
+ * server's), else EVALUATION_FAILED.
+ */
+async function evaluation(evaluate, blinded) {
+  const n = blinded.length;
+  let out;
+  try {
+    out = await evaluate(blinded);
+  } catch (e) {
+    if (e instanceof FaceproofError) throw e;
+    const code = e && typeof e.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code) ? e.code : 'EVALUATION_FAILED';
+    throw new FaceproofError(`the relying party's evaluation failed: ${e && e.message ? e.message : String(e)}`, code, { cause: e });
+  }
+  if (typedArrayTag(out) !== 'Uint8Array' || byteView(out).length !== n) {
+    throw new FaceproofError(`evaluate must resolve to a Uint8Array of ${n} bytes, not ${describe(out)}`, 'MALFORMED_EVALUATION');
+  }
+  return byteView(out).slice();
+}
+
 /** Draw an <img>, <video>, <canvas> or ImageBitmap into RGBA ImageData (EXIF orientation applied by the browser). */
 export function imageDataFrom(source, maxSide = 1280) {
   if (source === null || typeof source !== 'object') throw invalid(`source must be an image, video, canvas or ImageBitmap, not ${describe(source)}`);
@@ -253,9 +280,13 @@ export class FaceProof {
     if (!FaceProof.#created(self)) throw invalid('not a FaceProof (use `await FaceProof.create()`)');
     const transport = self.#transport;
     if (transport.terminated) throw terminatedError();
-    const { args, transfer = [] } = checked(() => argsFn(self.#limits));
+    const { args, transfer = [], evaluate, finish } = checked(() => argsFn(self.#limits));
     if (method === 'newDeviceSecret') return transport.send({ op: 'newDeviceSecret' });
-    return transport.send({ op: 'call', method, args }, transfer);
+    const result = await transport.send({ op: 'call', method, args }, transfer);
+    if (!finish) return result;
+    // two steps: the blinded lock inputs go to the relying party, its evaluation comes back
+    const evaluated = await evaluation(evaluate, result);
+    return transport.send({ op: 'call', method: finish, args: [evaluated] }, [evaluated.buffer]);
   }
 
   /** 32 random bytes for a new device (keep them on the device, see DeviceSecretStore). */
@@ -309,17 +340,22 @@ export class FaceProof {
     return FaceProof.#run(this, 'clearCaptures', () => ({ args: [] }));
   }
 
-  /** Captured faces → {reference: Uint8Array, publicKey: Uint8Array} to send to the server. */
+  /**
+   * Captured faces → {reference: Uint8Array, publicKey: Uint8Array} to send to the server.
+   * `evaluate(blinded)` sends the blinded lock inputs to the relying party and resolves to its
+   * evaluation (a Uint8Array as long as `blinded`).
+   */
   enroll(args) {
-    return FaceProof.#run(this, 'enroll', () => {
-      objectArg(args, 'enroll arguments {deviceSecret, rpId, epoch?}');
-      const { deviceSecret, rpId, epoch = 1 } = args;
+    return FaceProof.#run(this, 'enrollStart', () => {
+      objectArg(args, 'enroll arguments {deviceSecret, rpId, epoch?, evaluate}');
+      const { deviceSecret, rpId, epoch = 1, evaluate } = args;
       const secret = bytesArg(deviceSecret, 'deviceSecret', { exact: 32 }).slice();
       const rp = rpIdArg(rpId, 'rpId');
       if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0 || epoch > 0xffffffff) {
         throw invalid(`epoch must be an integer from 0 to 2^32-1, not ${describe(epoch)}`);
       }
-      return { args: [secret, rp, epoch], transfer: [secret.buffer] };
+      evaluateArg(evaluate);
+      return { args: [secret, rp, epoch], transfer: [secret.buffer], evaluate, finish: 'enrollFinish' };
     });
   }
 
@@ -340,15 +376,23 @@ export class FaceProof {
     });
   }
 
-  /** Captured live faces + server challenge → proof bytes (throws FACE_MISMATCH if the face does not open the key). The liveness outcome for this challenge is signed in. */
+  /**
+   * Captured live faces + server challenge → proof bytes (FACE_MISMATCH if the face does not
+   * open the key). The reference and the challenge are checked first (CHALLENGE_EXPIRED,
+   * WRONG_RP_ID, REFERENCE_DECRYPT), then the liveness run for this challenge
+   * (`requireLiveness`, default true: LIVENESS_FAILED without a passed run); its outcome is
+   * signed in. `evaluate(blinded)` as for `enroll`.
+   */
   prove(args) {
-    return FaceProof.#run(this, 'prove', (limits) => {
-      objectArg(args, 'prove arguments {deviceSecret, reference, challenge}');
-      const { deviceSecret, reference, challenge } = args;
+    return FaceProof.#run(this, 'proveStart', (limits) => {
+      objectArg(args, 'prove arguments {deviceSecret, reference, challenge, evaluate}');
+      const { deviceSecret, reference, challenge, evaluate, requireLiveness = true } = args;
       const secret = bytesArg(deviceSecret, 'deviceSecret', { exact: 32 }).slice();
       const ref = bytesArg(reference, 'reference', { max: limits.maxReferenceBytes }).slice();
       const ch = challengeArg(challenge, 'challenge');
-      return { args: [secret, ref, ch], transfer: [secret.buffer, ref.buffer] };
+      evaluateArg(evaluate);
+      if (typeof requireLiveness !== 'boolean') throw invalid(`requireLiveness must be true or false (left out: true), not ${describe(requireLiveness)}`);
+      return { args: [secret, ref, ch, Date.now(), requireLiveness], transfer: [secret.buffer, ref.buffer], evaluate, finish: 'proveFinish' };
     });
   }
 
