@@ -9,7 +9,7 @@ import { makeRandom, randomValue } from '/tests/e2e/fuzz-values.js';
 const CODES = new Set(['BAD_IMAGE_SIZE', 'IMAGE_DECODE', 'MODEL_LOAD', 'INFERENCE', 'MODEL_NOT_LOADED', 'NO_FACE',
   'MULTIPLE_FACES', 'INVALID_ARGUMENT', 'MALFORMED_REFERENCE', 'REFERENCE_DECRYPT', 'UNSUPPORTED_VERSION', 'MODEL_MISMATCH',
   'MALFORMED_EVALUATION', 'INVALID_PUBLIC_KEY', 'FACE_MISMATCH', 'MALFORMED_PROOF', 'RANDOMNESS', 'CHALLENGE_EXPIRED',
-  'WRONG_RP_ID', 'LIVENESS_FAILED']);
+  'WRONG_RP_ID', 'LIVENESS_FAILED', 'EVALUATION_FAILED']);
 const ARGUMENT_CODES = new Set(['INVALID_ARGUMENT', 'BAD_IMAGE_SIZE']);
 
 const TIMEOUT = Symbol('timeout');
@@ -130,6 +130,7 @@ export async function run({ seed, calls, limits }) {
 
   // --- fuzz: every method, random values of every type ---
   const challenge = { rpId: 'bank.example', nonce: 'ab'.repeat(32), expiresAt: Date.now() + 60_000 };
+  const evaluate = async (blinded) => new Uint8Array(blinded.length);
   const frames = [blankFrame(8, 8), blankFrame(1, 1), { data: new Uint8Array(0), width: 0, height: 0 }, { data: new Uint8Array(16), width: 2, height: 2 },
     { data: new Uint8Array(15), width: 2, height: 2 }, { data: new Uint8Array(16), width: 2.5, height: 1.6 }, { data: new Uint8Array(16), width: -2, height: -2 },
     { data: new Float32Array(16), width: 2, height: 2 }, { data: [0, 0, 0, 0], width: 1, height: 1 }, { data: { length: 2 ** 31 }, width: 2, height: 2 },
@@ -144,16 +145,19 @@ export async function run({ seed, calls, limits }) {
     challenge: { valid: isChallenge, extra: [challenge, { ...challenge, nonce: 'xyz' }, { ...challenge, expiresAt: -1 }, { ...challenge, rpId: '' }] },
     timeMs: { valid: (v) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0), extra: [undefined, 0, 16.5, -1, NaN] },
     enrollArgs: {
-      valid: (v) => isObject(v) && isBytes(v.deviceSecret, 32, 32) && isRpId(v.rpId)
+      valid: (v) => isObject(v) && isBytes(v.deviceSecret, 32, 32) && isRpId(v.rpId) && typeof v.evaluate === 'function'
         && (v.epoch === undefined || (Number.isInteger(v.epoch) && v.epoch >= 0 && v.epoch <= 0xffffffff)),
-      extra: [{ deviceSecret: new Uint8Array(32), rpId: 'bank.example' }, { deviceSecret: new Uint8Array(31), rpId: 'bank.example' },
-        { deviceSecret: new Uint8Array(32), rpId: 5 }, { deviceSecret: new Uint8Array(32), rpId: 'bank.example', epoch: -1 }, {}],
+      extra: [{ deviceSecret: new Uint8Array(32), rpId: 'bank.example', evaluate }, { deviceSecret: new Uint8Array(32), rpId: 'bank.example' },
+        { deviceSecret: new Uint8Array(31), rpId: 'bank.example', evaluate }, { deviceSecret: new Uint8Array(32), rpId: 5, evaluate },
+        { deviceSecret: new Uint8Array(32), rpId: 'bank.example', epoch: -1, evaluate }, { deviceSecret: new Uint8Array(32), rpId: 'bank.example', evaluate: 'x' }, {}],
     },
     proveArgs: {
-      valid: (v) => isObject(v) && isBytes(v.deviceSecret, 32, 32) && isBytes(v.reference, limits.maxReferenceBytes) && isChallenge(v.challenge),
-      extra: [{ deviceSecret: new Uint8Array(32), reference: new Uint8Array(100), challenge },
-        { deviceSecret: new Uint8Array(32), reference: new Uint8Array(limits.maxReferenceBytes + 1), challenge },
-        { deviceSecret: new Uint8Array(32), reference: { length: 2 ** 26 }, challenge }, { deviceSecret: 'ab'.repeat(32), reference: new Uint8Array(9), challenge }],
+      valid: (v) => isObject(v) && isBytes(v.deviceSecret, 32, 32) && isBytes(v.reference, limits.maxReferenceBytes) && isChallenge(v.challenge)
+        && typeof v.evaluate === 'function' && (v.requireLiveness === undefined || typeof v.requireLiveness === 'boolean'),
+      extra: [{ deviceSecret: new Uint8Array(32), reference: new Uint8Array(100), challenge, evaluate },
+        { deviceSecret: new Uint8Array(32), reference: new Uint8Array(100), challenge, evaluate, requireLiveness: 'true' },
+        { deviceSecret: new Uint8Array(32), reference: new Uint8Array(limits.maxReferenceBytes + 1), challenge, evaluate },
+        { deviceSecret: new Uint8Array(32), reference: { length: 2 ** 26 }, challenge, evaluate }, { deviceSecret: 'ab'.repeat(32), reference: new Uint8Array(9), challenge, evaluate }],
     },
   };
   const validArg = (p, v) => {
@@ -233,6 +237,44 @@ export async function run({ seed, calls, limits }) {
     }
     record(`the raw FaceEngine bindings answer ${calls} calls with random arguments with coded errors, no trap (${JSON.stringify(rawCodes)})`,
       { ok: rawWrong.length === 0, detail: rawWrong.slice(0, 8).join('\n') });
+  }
+
+  // --- enroll and prove through a relying party's evaluation (the module's evaluateBatch here),
+  // the proof verified by the module's verifyProof ---
+  {
+    const key = wasm.newOprfKey();
+    const rpEvaluate = async (blinded) => wasm.evaluateBatch(key, blinded, blinded.length / 32);
+    await fp.clearCaptures();
+    const captured = await outcome(() => fp.capture(obama));
+    const deviceSecret = await fp.newDeviceSecret();
+    const enrolled = await outcome(() => fp.enroll({ deviceSecret, rpId: 'bank.example', evaluate: rpEvaluate }));
+    const e = enrolled.value;
+    record('enroll() with the relying party\'s evaluation gives a reference and a 32-byte public key',
+      { ok: !!e && e.reference instanceof Uint8Array && e.publicKey instanceof Uint8Array && e.publicKey.length === 32,
+        detail: `capture: ${captured.value ? captured.value.captured : describeOutcome(captured)}; enroll: ${describeOutcome(enrolled)}` });
+    if (e) {
+      const ch = { rpId: 'bank.example', nonce: Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join(''), expiresAt: Date.now() + 60_000 };
+      await fp.capture(obama2);
+      record('prove() without a liveness run, requireLiveness left out: LIVENESS_FAILED before any evaluation',
+        await rejectsWith(() => fp.prove({ deviceSecret, reference: e.reference, challenge: ch, evaluate: () => { throw new Error('evaluated'); } }), new Set(['LIVENESS_FAILED'])));
+      const failing = await rejectsWith(() => fp.prove({ deviceSecret, reference: e.reference, challenge: ch, requireLiveness: false,
+        evaluate: async () => { throw Object.assign(new Error('too many attempts'), { code: 'RATE_LIMITED' }); } }), new Set(['RATE_LIMITED']));
+      record('prove(): an error from evaluate keeps its code', failing);
+      const short = await rejectsWith(() => fp.prove({ deviceSecret, reference: e.reference, challenge: ch, requireLiveness: false, evaluate: async () => new Uint8Array(5) }),
+        new Set(['MALFORMED_EVALUATION']));
+      record('prove(): an evaluation of the wrong length is MALFORMED_EVALUATION', short);
+      const proved = await outcome(() => fp.prove({ deviceSecret, reference: e.reference, challenge: ch, evaluate: rpEvaluate, requireLiveness: false }));
+      let verified = null;
+      let liveness = null;
+      try {
+        verified = proved.value && wasm.verifyProof(proved.value, ch, e.publicKey, e.reference, Date.now(), false);
+        wasm.verifyProof(proved.value, ch, e.publicKey, e.reference, Date.now());
+      } catch (err) {
+        liveness = err.code;
+      }
+      record('prove() with requireLiveness: false gives a proof that verifies (and fails where liveness is required)',
+        { ok: !!verified && verified.ok === true && liveness === 'LIVENESS_FAILED', detail: `${describeOutcome(proved)}; ${JSON.stringify(verified)}; required: ${liveness}` });
+    }
   }
 
   // --- the engine still works ---
