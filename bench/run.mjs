@@ -108,7 +108,7 @@ const summary = {
     coldStartBreakdown: threaded.map((r) => r.faceproof.coldStart),
   },
   download: {
-    faceproof: sizes([WASM, 'pkg/faceproof_wasm.js', 'pkg/index.js', 'pkg/worker.js', 'pkg/features.js',
+    faceproof: sizes([WASM, 'pkg/faceproof_wasm.js', 'pkg/index.js', 'pkg/errors.js', 'pkg/worker.js', 'pkg/features.js',
       'pkg/models/blazeface_front_128.onnx', 'pkg/models/facemesh_468.onnx', 'pkg/models/mobilefacenet_192.onnx']),
     onnxruntimeWebEngine: sizes(['node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs', 'node_modules/onnxruntime-web/dist/ort.wasm.min.mjs']),
   },

@@ -1,4 +1,8 @@
 // Types of the faceproof browser API (index.js).
+//
+// Every FaceProof method returns a Promise and never throws synchronously: a wrong argument
+// (checked in the page before anything reaches the worker), a terminated engine or a failure in
+// the engine rejects it with a FaceproofError whose `code` says why.
 
 export declare const MODEL_FILES: readonly string[];
 export declare function defaultModelUrls(): Record<string, string>;
@@ -6,16 +10,25 @@ export declare function imageDataFrom(source: CanvasImageSource, maxSide?: numbe
 
 /** Stable error codes (also on errors from the Node verifier). */
 export type ErrorCode =
-  | 'BAD_IMAGE_SIZE' | 'IMAGE_DECODE' | 'MODEL_LOAD' | 'INFERENCE' | 'MODEL_NOT_LOADED'
+  | 'BAD_IMAGE_SIZE' | 'IMAGE_DECODE' | 'MODEL_LOAD' | 'WASM_LOAD' | 'INFERENCE' | 'MODEL_NOT_LOADED'
   | 'NO_FACE' | 'MULTIPLE_FACES' | 'INVALID_ARGUMENT' | 'MALFORMED_REFERENCE' | 'REFERENCE_DECRYPT'
+  | 'UNSUPPORTED_VERSION' | 'MODEL_MISMATCH' | 'MALFORMED_EVALUATION' | 'INVALID_PUBLIC_KEY'
   | 'FACE_MISMATCH' | 'MALFORMED_PROOF' | 'RANDOMNESS' | 'BAD_SIGNATURE' | 'WRONG_PUBLIC_KEY'
   | 'WRONG_RP_ID' | 'CHALLENGE_EXPIRED' | 'NONCE_REUSED_OR_UNKNOWN' | 'WRONG_REFERENCE'
-  | 'LIVENESS_FAILED' | 'WORKER' | 'INTERNAL';
+  | 'LIVENESS_FAILED' | 'EVALUATION_FAILED' | 'TERMINATED' | 'WORKER' | 'INTERNAL';
 
+/**
+ * Every error from faceproof. INVALID_ARGUMENT: an argument of the wrong type or size;
+ * BAD_IMAGE_SIZE: a frame whose sizes do not fit its bytes (or an empty frame); TERMINATED: a
+ * call after (or pending at) `terminate()`; WASM_LOAD / MODEL_LOAD: a URL that did not load
+ * (the message names it).
+ */
 export declare class FaceproofError extends Error {
+  constructor(message: string, code: ErrorCode, options?: { cause?: unknown });
   readonly code: ErrorCode;
 }
 
+/** RGBA pixels (ImageData is one): positive integer sizes up to 8192, data.length === width * height * 4. */
 export interface Frame {
   data: Uint8Array | Uint8ClampedArray;
   width: number;
@@ -112,9 +125,9 @@ export interface CreateOptions {
    * verification needs; the ID-photo detector (blazeface_back_256.onnx) is downloaded and loaded
    * when a call first needs it (`compare`, `detector: 'back'`).
    */
-  models?: Partial<Record<string, string>>;
-  /** Override the .wasm URL (default: next to the module; the relaxed-SIMD build where supported). */
-  wasmUrl?: string;
+  models?: Partial<Record<string, string | URL>>;
+  /** Override the .wasm URL (default: next to the module; the relaxed-SIMD build where supported). A URL that does not load rejects `create()` with WASM_LOAD. */
+  wasmUrl?: string | URL;
   /**
    * Threads for inference (default 1). Above 1, the threads build (./threads/, served next to the
    * worker; not copied by bundlers) runs where the page is cross-origin isolated (COOP + COEP
@@ -126,6 +139,15 @@ export interface CreateOptions {
   worker?: Worker;
 }
 
+/** The relying party's OPRF evaluation of blinded lock inputs (concatenated 32-byte elements): resolves to as many bytes. */
+export type Evaluate = (blinded: Uint8Array) => Promise<Uint8Array>;
+
+/** An ID photo's and a selfie's detectors for `compare` (default 'back' and 'front'). */
+export interface CompareOptions {
+  idDetector?: 'front' | 'back';
+  selfieDetector?: 'front' | 'back';
+}
+
 export declare class FaceProof {
   static create(options?: CreateOptions): Promise<FaceProof>;
   readonly timings: { wasmMs: number; fetchMs: number; loadMs: number; simd: 'relaxed' | 'simd128' | 'custom'; threads: number };
@@ -135,14 +157,26 @@ export declare class FaceProof {
   analyze(frame: Frame, options?: EmbedOptions & { track?: boolean }): Promise<Analysis>;
   embed(frame: Frame, options?: EmbedOptions): Promise<Float32Array>;
   template(frame: Frame, options?: EmbedOptions): Promise<TemplateResult>;
-  compare(idPhoto: Frame, selfie: Frame, options?: { idDetector?: 'front' | 'back'; selfieDetector?: 'front' | 'back' }): Promise<Comparison>;
+  /** A NO_FACE (or other) error names the image: "ID photo: no face found". */
+  compare(idPhoto: Frame, selfie: Frame, options?: CompareOptions): Promise<Comparison>;
   capture(frame: Frame, options?: EmbedOptions): Promise<{ captured: boolean; quality: Quality; face: Face; times: StageTimes }>;
   startLiveness(challenge: Challenge): Promise<LivenessProgress>;
+  /** `timeMs`: a finite non-negative number (default performance.now()). */
   livenessFrame(frame: Frame, timeMs?: number): Promise<LivenessProgress>;
   clearCaptures(): Promise<void>;
-  enroll(args: { deviceSecret: Uint8Array; rpId: string; epoch?: number }): Promise<Enrollment>;
-  prove(args: { deviceSecret: Uint8Array; reference: Uint8Array; challenge: Challenge }): Promise<Uint8Array>;
-  terminate(): void;
+  /**
+   * `deviceSecret`: 32 bytes; `rpId`: 1-255 printable ASCII characters; `epoch`: an integer from 0
+   * to 2^32-1 (default 1); `evaluate`: sends the blinded lock inputs to the relying party and
+   * resolves to its evaluation (as many bytes); an error it throws keeps its `code` (else EVALUATION_FAILED).
+   */
+  enroll(args: { deviceSecret: Uint8Array; rpId: string; epoch?: number; evaluate: Evaluate }): Promise<Enrollment>;
+  /**
+   * `reference`: as enrollment made it (at most the largest valid reference); `requireLiveness`
+   * (default true): LIVENESS_FAILED without a passed liveness run for this challenge.
+   */
+  prove(args: { deviceSecret: Uint8Array; reference: Uint8Array; challenge: Challenge; evaluate: Evaluate; requireLiveness?: boolean }): Promise<Uint8Array>;
+  /** Stop the worker: calls pending then, and every later call, reject with TERMINATED. */
+  terminate(): Promise<void>;
 }
 
 export { DeviceSecretStore } from './device-secret.js';

@@ -2,6 +2,7 @@
 // Messages in:  {id, op: 'init', models: {name: url}, lazyModels?: {name: url}, wasmUrl?, threads?}
 //               {id, op: <FaceEngine method>, args: [...]}
 // Messages out: {id, result} | {id, error: {message, code}} | {op: 'progress', ...}
+// (init answers {timings, limits}; the page checks arguments before posting, the engine again)
 import * as singleThread from './faceproof_wasm.js';
 import { hasRelaxedSimd } from './features.js';
 
@@ -13,10 +14,45 @@ let engine = null;
 // a variable, which Vite and webpack leave alone.
 const HERE = import.meta.url;
 async function loadThreadsBuild(threads) {
-  const mod = await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('threads/faceproof_wasm.js', HERE).href);
-  await mod.default({ module_or_path: new URL('threads/faceproof_wasm_bg.wasm', HERE) });
+  const glue = new URL('threads/faceproof_wasm.js', HERE).href;
+  let mod;
+  try {
+    mod = await import(/* @vite-ignore */ /* webpackIgnore: true */ glue);
+  } catch (e) {
+    throw coded(`could not load the threads build ${glue}: ${e && e.message}`, 'WASM_LOAD');
+  }
+  const wasmUrl = new URL('threads/faceproof_wasm_bg.wasm', HERE);
+  try {
+    await mod.default({ module_or_path: wasmUrl });
+  } catch (e) {
+    throw coded(`could not load the threads build's wasm module ${wasmUrl.href}: ${e && e.message}`, 'WASM_LOAD');
+  }
   await mod.initThreadPool(threads);
   return mod;
+}
+
+const coded = (message, code) => Object.assign(new Error(message), { code });
+
+/** Fetch and instantiate a wasm module; a failure is WASM_LOAD naming the URL. */
+async function instantiate(mod, url) {
+  let href;
+  try {
+    href = new URL(url, self.location.href).href;
+  } catch {
+    throw coded(`the wasm module URL ${JSON.stringify(String(url))} is not a valid URL`, 'WASM_LOAD');
+  }
+  let res;
+  try {
+    res = await fetch(href);
+  } catch (e) {
+    throw coded(`could not fetch the wasm module ${href}: ${e && e.message}`, 'WASM_LOAD');
+  }
+  if (!res.ok) throw coded(`could not fetch the wasm module ${href}: HTTP ${res.status}`, 'WASM_LOAD');
+  try {
+    await mod.default({ module_or_path: res });
+  } catch (e) {
+    throw coded(`could not instantiate the wasm module ${href}: ${e && e.message}`, 'WASM_LOAD');
+  }
 }
 
 function post(msg, transfer) {
@@ -27,8 +63,13 @@ function post(msg, transfer) {
 const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
 
 async function fetchWithProgress(name, url) {
-  const res = await fetch(url);
-  if (!res.ok) throw Object.assign(new Error(`could not fetch ${url}: HTTP ${res.status}`), { code: 'MODEL_LOAD' });
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw coded(`could not fetch ${url}: ${e && e.message}`, 'MODEL_LOAD');
+  }
+  if (!res.ok) throw coded(`could not fetch ${url}: HTTP ${res.status}`, 'MODEL_LOAD');
   const total = Number(res.headers.get('content-length')) || 0;
   if (!res.body || !total) {
     const buf = new Uint8Array(await res.arrayBuffer());
@@ -75,8 +116,9 @@ const ops = {
     if (threaded) {
       wasm = await loadThreadsBuild(Math.floor(threads));
     } else {
-      const url = wasmUrl || (relaxed ? new URL('./faceproof_wasm_relaxed_bg.wasm', import.meta.url) : undefined);
-      await singleThread.default(url ? { module_or_path: url } : undefined);
+      const url = wasmUrl
+        || (relaxed ? new URL('./faceproof_wasm_relaxed_bg.wasm', import.meta.url) : new URL('./faceproof_wasm_bg.wasm', import.meta.url));
+      await instantiate(singleThread, url);
     }
     const tWasm = performance.now();
     engine = new wasm.FaceEngine();
@@ -85,20 +127,22 @@ const ops = {
     for (const [name, b] of bytes) engine.loadModel(name, b);
     lazyModels = { ...lazy };
     const tLoad = performance.now();
-    return {
+    const timings = {
       wasmMs: tWasm - t0, fetchMs: tFetch - tWasm, loadMs: tLoad - tFetch,
       simd: wasmUrl ? 'custom' : relaxed ? 'relaxed' : 'simd128', threads: threaded ? Math.floor(threads) : 1,
     };
+    return { timings, limits: wasm.limits() };
   },
   newDeviceSecret() {
     return wasm.newDeviceSecret();
   },
   async call({ method, args }) {
     if (!engine) throw Object.assign(new Error('engine not initialised'), { code: 'MODEL_NOT_LOADED' });
-    if (typeof engine[method] !== 'function' && method !== 'capturedFrames') {
+    if (method === 'capturedFrames') return engine.capturedFrames;
+    if (typeof method !== 'string' || method === 'free' || method === 'constructor' || method.startsWith('_')
+        || typeof engine[method] !== 'function') {
       throw Object.assign(new Error(`unknown method ${method}`), { code: 'INVALID_ARGUMENT' });
     }
-    if (method === 'capturedFrames') return engine.capturedFrames;
     try {
       return engine[method](...args);
     } catch (e) {
@@ -107,6 +151,9 @@ const ops = {
       if (!(e && e.code === 'MODEL_NOT_LOADED' && Object.keys(lazyModels).length)) throw e;
       await loadLazyModels();
       return engine[method](...args);
+    } finally {
+      // the worker's copies of frames, secrets and references: wiped once the engine has them
+      for (const a of args) if (ArrayBuffer.isView(a) && !(a instanceof DataView)) a.fill(0);
     }
   },
 };

@@ -60,7 +60,19 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::BadImageSize { width, height, len, channels } => {
-                write!(f, "pixel buffer of {len} bytes does not match {width}x{height}x{channels}")
+                let max = crate::image::MAX_SIDE;
+                if *width == 0 || *height == 0 {
+                    write!(f, "the frame is empty ({width}x{height} pixels)")
+                } else if *width > max || *height > max {
+                    write!(f, "the frame is {width}x{height} pixels, larger than {max} a side")
+                } else {
+                    let expected = *width as u64 * *height as u64 * *channels as u64;
+                    write!(
+                        f,
+                        "pixel buffer of {len} bytes does not match {width}x{height} pixels of {channels} bytes \
+                         ({expected} bytes)"
+                    )
+                }
             }
             Error::ImageDecode(m) => write!(f, "could not decode image: {m}"),
             Error::ModelLoad(m) => write!(f, "could not load model: {m}"),

@@ -231,7 +231,7 @@ impl std::fmt::Debug for RgbImage {
     }
 }
 
-fn check_size(width: u32, height: u32, len: usize, channels: usize) -> Result<()> {
+pub(crate) fn check_size(width: u32, height: u32, len: usize, channels: usize) -> Result<()> {
     let expected = (width as usize).checked_mul(height as usize).and_then(|n| n.checked_mul(channels));
     if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE || expected != Some(len) {
         return Err(Error::BadImageSize { width, height, len, channels });
@@ -361,6 +361,15 @@ mod tests {
         assert_eq!(err.code(), "BAD_IMAGE_SIZE");
         assert!(RgbImage::from_rgba(&[], 0, 0).is_err());
         assert!(RgbImage::from_rgba(&[0; 4], 1, u32::MAX).is_err());
+        // the message says what is wrong: an empty frame, a frame too large, or a buffer of
+        // another size than its dimensions need
+        assert_eq!(RgbaFrame::new(&[], 0, 0).unwrap_err().to_string(), "the frame is empty (0x0 pixels)");
+        assert_eq!(RgbaFrame::new(&[0; 8], 2, 0).unwrap_err().to_string(), "the frame is empty (2x0 pixels)");
+        assert_eq!(
+            RgbaFrame::new(&[0; 4], 1, MAX_SIDE + 1).unwrap_err().to_string(),
+            format!("the frame is 1x{} pixels, larger than {MAX_SIDE} a side", MAX_SIDE + 1)
+        );
+        assert_eq!(err.to_string(), "pixel buffer of 15 bytes does not match 2x2 pixels of 4 bytes (16 bytes)");
     }
 
     #[test]
