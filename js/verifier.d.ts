@@ -35,6 +35,8 @@ export interface ReferenceInfo {
   epoch: number;
   /** 64 hex digits. */
   publicKey: string;
+  /** The embedder the reference was made with (a server refuses references of another one). */
+  model: string;
   bytes: number;
 }
 

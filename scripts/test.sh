@@ -6,7 +6,8 @@
 #      with wasm SIMD and again with relaxed SIMD (the two modules the package ships)
 #   3. package: build pkg/, then end-to-end tests in headless Chromium with a fake camera
 #      (demo app + relying-party server + network audit), a fresh Vite app using the packed
-#      tarball, and the Node verifier
+#      tarball, the Node verifier, the relying party under a request flood, and the browser
+#      and Node APIs' arguments fuzzed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -36,11 +37,14 @@ CARGO_TARGET_DIR=target/relaxed-simd RUSTFLAGS="-C target-feature=+simd128,+rela
 
 step "npm package (scripts/build-pkg.sh) and end-to-end tests"
 ./scripts/build-pkg.sh
-cargo build --release -p faceproof-server
+cargo build --release -p faceproof-server -p faceproof-cli
 cargo build --release -p faceproof --example fake_camera
 node tests/e2e/demo.mjs
 node tests/e2e/vite.mjs
 node tests/e2e/threads.mjs
 node tests/e2e/node-verifier.mjs
+node tests/e2e/verifier-fuzz.mjs
+node tests/e2e/api-fuzz.mjs
+node tests/e2e/rp-load.mjs
 
 step "all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s"

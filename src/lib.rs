@@ -51,5 +51,6 @@ pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.40;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm_api;
+/// The relying party's OPRF evaluation for JavaScript servers.
 #[cfg(target_arch = "wasm32")]
-mod wasm_oprf;
+pub mod wasm_oprf;

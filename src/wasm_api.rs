@@ -215,16 +215,23 @@ struct ReferenceInfo {
     epoch: u32,
     #[serde(with = "hex32")]
     public_key: [u8; 32],
+    model: String,
     bytes: usize,
 }
 
-/// The public header of a reference: `{rpId, epoch, publicKey (hex), bytes}`. Servers use it
+/// The public header of a reference: `{rpId, epoch, publicKey (hex), model, bytes}`. Servers use it
 /// to check that a submitted reference matches the public key submitted with it.
 #[wasm_bindgen(js_name = referenceInfo)]
 pub fn reference_info(reference: JsValue) -> Result<JsValue, JsValue> {
     let reference_bytes = bytes_arg(&reference, "reference", MAX_REFERENCE_BYTES)?;
     let h = reference_header(&reference_bytes).map_err(js_error)?;
-    to_js(&ReferenceInfo { rp_id: h.rp_id, epoch: h.epoch, public_key: h.public_key, bytes: reference_bytes.len() })
+    to_js(&ReferenceInfo {
+        rp_id: h.rp_id,
+        epoch: h.epoch,
+        public_key: h.public_key,
+        model: h.model,
+        bytes: reference_bytes.len(),
+    })
 }
 
 #[derive(Serialize)]

@@ -43,13 +43,22 @@ fn engine() -> FaceEngine {
 fn engine_with(models: &[(&str, &[u8])]) -> FaceEngine {
     let mut e = FaceEngine::new();
     for (name, bytes) in models {
-        e.load_model(name, bytes.to_vec()).unwrap();
+        e.load_model((*name).into(), u8s(bytes)).unwrap();
     }
     e
 }
 
-fn rgba(img: &RgbImage) -> Vec<u8> {
-    img.to_rgba8()
+/// An image's RGBA pixels as the Uint8Array JavaScript passes.
+fn rgba(img: &RgbImage) -> JsValue {
+    u8s(&img.to_rgba8())
+}
+
+fn u8s(bytes: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(bytes).into()
+}
+
+fn n(x: u32) -> JsValue {
+    JsValue::from(x)
 }
 
 fn code(err: JsValue) -> String {
@@ -68,7 +77,7 @@ fn embeddings_equal_the_native_ones() {
         }
         for name in common::PORTRAITS {
             let img = RgbImage::decode(portrait(name)).unwrap();
-            let emb = e.embed(rgba(&img), img.width, img.height, opts.clone().into()).unwrap();
+            let emb = e.embed(rgba(&img), n(img.width), n(img.height), opts.clone().into()).unwrap();
             let want = recorded[setting][name]["embedding"].as_array().unwrap();
             let d = emb.iter().zip(want).map(|(a, b)| (*a as f64 - b.as_f64().unwrap()).abs()).fold(0.0, f64::max);
             let cosine: f64 = emb.iter().zip(want).map(|(a, b)| *a as f64 * b.as_f64().unwrap()).sum();
@@ -140,24 +149,24 @@ fn warp_of_a_frame_in_place_equals_the_float_image_warp() {
 fn bad_input_is_a_js_error_with_a_code() {
     let e = engine();
     // wrong buffer length
-    assert_eq!(code(e.embed(vec![0u8; 10], 4, 4, JsValue::UNDEFINED).unwrap_err()), "BAD_IMAGE_SIZE");
-    assert_eq!(code(e.detect(vec![0u8; 10], 0, 0, None).unwrap_err()), "BAD_IMAGE_SIZE");
+    assert_eq!(code(e.embed(u8s(&[0u8; 10]), n(4), n(4), JsValue::UNDEFINED).unwrap_err()), "BAD_IMAGE_SIZE");
+    assert_eq!(code(e.detect(u8s(&[0u8; 10]), n(0), n(0), JsValue::UNDEFINED).unwrap_err()), "BAD_IMAGE_SIZE");
     // a blank frame has no face
-    let blank = vec![128u8; 320 * 240 * 4];
-    assert_eq!(code(e.embed(blank.clone(), 320, 240, JsValue::UNDEFINED).unwrap_err()), "NO_FACE");
+    let blank = u8s(&vec![128u8; 320 * 240 * 4]);
+    assert_eq!(code(e.embed(blank.clone(), n(320), n(240), JsValue::UNDEFINED).unwrap_err()), "NO_FACE");
     // unknown option values
     let opts = js_sys::Object::new();
     js_sys::Reflect::set(&opts, &"detector".into(), &"sideways".into()).unwrap();
-    assert_eq!(code(e.embed(blank.clone(), 320, 240, opts.into()).unwrap_err()), "INVALID_ARGUMENT");
+    assert_eq!(code(e.embed(blank.clone(), n(320), n(240), opts.into()).unwrap_err()), "INVALID_ARGUMENT");
     // corrupted and missing models
     let mut fresh = FaceEngine::new();
-    assert_eq!(code(fresh.load_model("mobilefacenet_192.onnx", vec![1, 2, 3]).unwrap_err()), "MODEL_LOAD");
-    let truncated = MODELS[0].1[..1000].to_vec();
-    assert_eq!(code(fresh.load_model("blazeface_front_128.onnx", truncated).unwrap_err()), "MODEL_LOAD");
-    assert_eq!(code(fresh.embed(blank.clone(), 320, 240, JsValue::UNDEFINED).unwrap_err()), "MODEL_NOT_LOADED");
+    assert_eq!(code(fresh.load_model("mobilefacenet_192.onnx".into(), u8s(&[1, 2, 3])).unwrap_err()), "MODEL_LOAD");
+    let truncated = u8s(&MODELS[0].1[..1000]);
+    assert_eq!(code(fresh.load_model("blazeface_front_128.onnx".into(), truncated).unwrap_err()), "MODEL_LOAD");
+    assert_eq!(code(fresh.embed(blank.clone(), n(320), n(240), JsValue::UNDEFINED).unwrap_err()), "MODEL_NOT_LOADED");
     // the engine still works after all of that
     let img = RgbImage::decode(portrait("obama.jpg")).unwrap();
-    assert_eq!(e.embed(rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap().len(), 192);
+    assert_eq!(e.embed(rgba(&img), n(img.width), n(img.height), JsValue::UNDEFINED).unwrap().len(), 192);
 }
 
 #[wasm_bindgen_test]
@@ -167,9 +176,12 @@ fn two_faces_are_reported_and_refused_for_a_template() {
     let b = RgbImage::decode(portrait("biden.jpg")).unwrap();
     let both = common::side_by_side(&a, &b);
     let e = engine();
-    let faces = e.detect(rgba(&both), both.width, both.height, None).unwrap();
+    let faces = e.detect(rgba(&both), n(both.width), n(both.height), JsValue::UNDEFINED).unwrap();
     assert_eq!(js_sys::Array::from(&faces).length(), 2);
-    assert_eq!(code(e.embed(rgba(&both), both.width, both.height, JsValue::UNDEFINED).unwrap_err()), "MULTIPLE_FACES");
+    assert_eq!(
+        code(e.embed(rgba(&both), n(both.width), n(both.height), JsValue::UNDEFINED).unwrap_err()),
+        "MULTIPLE_FACES"
+    );
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -183,69 +195,91 @@ fn bytes(v: &JsValue, key: &str) -> Vec<u8> {
 #[wasm_bindgen_test]
 fn enroll_prove_verify_in_the_browser() {
     use faceproof::wasm_api::{new_device_secret, RelyingParty};
+    use faceproof::wasm_oprf::{evaluate_batch_js, new_oprf_key};
     let mut e = engine();
-    let frame = |name: &str| {
+    let capture = |e: &mut FaceEngine, name: &str| {
         let img = RgbImage::decode(portrait(name)).unwrap();
-        (rgba(&img), img.width, img.height)
+        let c = e.capture(rgba(&img), n(img.width), n(img.height), JsValue::UNDEFINED).unwrap();
+        assert_eq!(get(&c, "captured").as_bool(), Some(true), "{name}");
     };
-    let secret = new_device_secret().unwrap();
-    let (px, w, h) = frame("obama.jpg");
-    let c = e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    assert_eq!(get(&c, "captured").as_bool(), Some(true));
-    let enrolled = e.enroll(&secret, "bank.example", 1).unwrap();
+    let secret = u8s(&new_device_secret().unwrap());
+    // the relying party's OPRF key for this user
+    let oprf_key = u8s(&new_oprf_key().unwrap());
+    capture(&mut e, "obama.jpg");
+    let blinded = e.enroll_start(secret.clone(), "bank.example".into(), n(1)).unwrap();
+    assert!(!blinded.is_empty() && blinded.len() % 32 == 0);
+    let evaluated = evaluate_batch_js(oprf_key.clone(), u8s(&blinded), JsValue::UNDEFINED).unwrap();
+    let enrolled = e.enroll_finish(u8s(&evaluated)).unwrap();
     let (reference, public_key) = (bytes(&enrolled, "reference"), bytes(&enrolled, "publicKey"));
     assert_eq!(public_key.len(), 32);
+    let (reference_js, public_key_js) = (u8s(&reference), u8s(&public_key));
 
-    let mut rp = RelyingParty::new("bank.example", None).unwrap();
-    let now = 1.8e12;
+    let mut rp = RelyingParty::new("bank.example".into(), JsValue::UNDEFINED).unwrap();
+    let now = JsValue::from(1.8e12);
+    let later = |ms: f64| JsValue::from(1.8e12 + ms);
+    // One login: the relying party evaluates the blinded lock inputs once for the challenge.
+    let login =
+        |e: &mut FaceEngine, rp: &mut RelyingParty, secret: &JsValue, reference: &JsValue, challenge: &JsValue| {
+            let blinded =
+                e.prove_start(secret.clone(), reference.clone(), challenge.clone(), now.clone(), false.into())?;
+            let evaluated = rp.evaluate(get(challenge, "nonce"), oprf_key.clone(), u8s(&blinded), now.clone())?;
+            e.prove_finish(u8s(&evaluated))
+        };
     // the same person, another photo: accepted once
-    let challenge = rp.issue_challenge(now).unwrap();
-    let (px, w, h) = frame("obama2.jpg");
-    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    let proof = e.prove(&secret, &reference, challenge).unwrap();
-    let ok = rp.verify(&proof, &public_key, &reference, now + 1000.0, false).unwrap();
+    let challenge = rp.issue_challenge(now.clone()).unwrap();
+    capture(&mut e, "obama2.jpg");
+    let proof = u8s(&login(&mut e, &mut rp, &secret, &reference_js, &challenge).unwrap());
+    let ok =
+        rp.verify(proof.clone(), public_key_js.clone(), reference_js.clone(), later(1000.0), false.into()).unwrap();
     assert_eq!(get(&ok, "ok").as_bool(), Some(true));
     assert_eq!(
-        code(rp.verify(&proof, &public_key, &reference, now + 2000.0, false).unwrap_err()),
+        code(rp.verify(proof, public_key_js.clone(), reference_js.clone(), later(2000.0), false.into()).unwrap_err()),
         "NONCE_REUSED_OR_UNKNOWN"
     );
-    // without liveness the proof does not pass a verifier that requires it
-    let challenge = rp.issue_challenge(now).unwrap();
-    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    let proof = e.prove(&secret, &reference, challenge).unwrap();
-    assert_eq!(code(rp.verify(&proof, &public_key, &reference, now, true).unwrap_err()), "LIVENESS_FAILED");
+    // without liveness the proof does not pass a verifier that requires it, nor one that
+    // leaves the policy out
+    let challenge = rp.issue_challenge(now.clone()).unwrap();
+    capture(&mut e, "obama2.jpg");
+    let proof = u8s(&login(&mut e, &mut rp, &secret, &reference_js, &challenge).unwrap());
+    assert_eq!(
+        code(
+            rp.verify(proof, public_key_js.clone(), reference_js.clone(), now.clone(), JsValue::UNDEFINED).unwrap_err()
+        ),
+        "LIVENESS_FAILED"
+    );
     // another person cannot prove
-    let challenge = rp.issue_challenge(now).unwrap();
-    let (px, w, h) = frame("biden.jpg");
-    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    assert_eq!(code(e.prove(&secret, &reference, challenge.clone()).unwrap_err()), "FACE_MISMATCH");
+    let challenge = rp.issue_challenge(now.clone()).unwrap();
+    capture(&mut e, "biden.jpg");
+    assert_eq!(code(login(&mut e, &mut rp, &secret, &reference_js, &challenge).unwrap_err()), "FACE_MISMATCH");
+    // the relying party evaluates once per challenge: a second batch for it is refused
+    e.clear_captures();
+    capture(&mut e, "obama2.jpg");
+    assert_eq!(
+        code(login(&mut e, &mut rp, &secret, &reference_js, &challenge).unwrap_err()),
+        "NONCE_REUSED_OR_UNKNOWN"
+    );
     // a wrong device secret cannot open the reference; a corrupted reference is refused
-    let (px, w, h) = frame("obama2.jpg");
-    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    assert_eq!(
-        code(e.prove(&new_device_secret().unwrap(), &reference, challenge.clone()).unwrap_err()),
-        "REFERENCE_DECRYPT"
-    );
-    e.capture(px.clone(), w, h, JsValue::UNDEFINED).unwrap();
-    assert_eq!(
-        code(e.prove(&secret, &reference[..reference.len() - 1], challenge).unwrap_err()),
-        "MALFORMED_REFERENCE"
-    );
+    let challenge = rp.issue_challenge(now.clone()).unwrap();
+    let other = u8s(&new_device_secret().unwrap());
+    assert_eq!(code(login(&mut e, &mut rp, &other, &reference_js, &challenge).unwrap_err()), "REFERENCE_DECRYPT");
+    let cut = u8s(&reference[..reference.len() - 1]);
+    assert_eq!(code(login(&mut e, &mut rp, &secret, &cut, &challenge).unwrap_err()), "MALFORMED_REFERENCE");
     // nothing captured: a clear error, not a panic
-    assert_eq!(code(e.enroll(&secret, "bank.example", 1).unwrap_err()), "INVALID_ARGUMENT");
+    e.clear_captures();
+    assert_eq!(code(e.enroll_start(secret, "bank.example".into(), n(1)).unwrap_err()), "INVALID_ARGUMENT");
 }
 
 #[wasm_bindgen_test]
 fn analyze_reports_quality_reasons() {
     let mut e = engine();
-    let blank = vec![10u8; 320 * 240 * 4];
-    let a = e.analyze(blank.clone(), 320, 240, JsValue::UNDEFINED).unwrap();
+    let blank = u8s(&vec![10u8; 320 * 240 * 4]);
+    let a = e.analyze(blank.clone(), n(320), n(240), JsValue::UNDEFINED).unwrap();
     let q = get(&a, "quality");
     assert_eq!(get(&q, "usable").as_bool(), Some(false));
     let reasons: Vec<String> = js_sys::Array::from(&get(&q, "reasons")).iter().filter_map(|r| r.as_string()).collect();
     assert_eq!(reasons, vec!["NO_FACE"]);
     let img = RgbImage::decode(portrait("obama.jpg")).unwrap();
-    let a = e.analyze(rgba(&img), img.width, img.height, JsValue::UNDEFINED).unwrap();
+    let a = e.analyze(rgba(&img), n(img.width), n(img.height), JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&get(&a, "quality"), "usable").as_bool(), Some(true));
     // tracked preview frames: the same face and verdict, from the second frame on without the detector
     let track = js_sys::Object::new();
@@ -254,12 +288,12 @@ fn analyze_reports_quality_reasons() {
         js_sys::Array::from(&get(&js_sys::Array::from(&get(a, "faces")).get(0), "box")).get(0).as_f64().unwrap()
     };
     for _ in 0..3 {
-        let t = e.analyze(rgba(&img), img.width, img.height, track.clone().into()).unwrap();
+        let t = e.analyze(rgba(&img), n(img.width), n(img.height), track.clone().into()).unwrap();
         assert_eq!(get(&get(&t, "quality"), "usable").as_bool(), Some(true));
         assert!((x0(&t) - x0(&a)).abs() < 4.0, "{} vs {}", x0(&t), x0(&a));
     }
     // an unknown option is refused with a code
     let bad = js_sys::Object::new();
     js_sys::Reflect::set(&bad, &"track".into(), &"yes".into()).unwrap();
-    assert_eq!(code(e.analyze(blank.clone(), 320, 240, bad.into()).unwrap_err()), "INVALID_ARGUMENT");
+    assert_eq!(code(e.analyze(blank.clone(), n(320), n(240), bad.into()).unwrap_err()), "INVALID_ARGUMENT");
 }

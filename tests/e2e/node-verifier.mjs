@@ -12,23 +12,27 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
-const { RelyingParty, verifyProof, referenceInfo } = require(path.join(root, 'pkg/verifier.cjs'));
+const { RelyingParty, verifyProof, referenceInfo, newOprfKey } = require(path.join(root, 'pkg/verifier.cjs'));
 const cli = (args) => execFileSync(path.join(root, 'target/release/faceproof'), args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faceproof-node-'));
 const photo = (n) => path.join(root, 'tests/data/portraits', n);
 const code = (fn) => { try { fn(); } catch (e) { return e.code; } return 'NO ERROR'; };
 
 const secret = 'ab'.repeat(32);
+// the relying party's OPRF key for this user, drawn in Node (the command line plays the evaluation)
+const oprfKey = Buffer.from(newOprfKey()).toString('hex');
+assert.match(oprfKey, /^[0-9a-f]{64}$/);
 const ref = path.join(tmp, 'obama.ref');
-const { publicKey } = JSON.parse(cli(['enroll', '--secret', secret, '--rp', 'bank.example', '--out', ref, photo('obama.jpg')]));
+const { publicKey } = JSON.parse(cli(['enroll', '--secret', secret, '--rp', 'bank.example', '--oprf-key', oprfKey, '--out', ref, photo('obama.jpg')]));
 const reference = fs.readFileSync(ref);
 const pk = Buffer.from(publicKey, 'hex');
-assert.deepEqual(referenceInfo(reference), { rpId: 'bank.example', epoch: 1, publicKey, bytes: reference.length });
+assert.deepEqual(referenceInfo(reference), { rpId: 'bank.example', epoch: 1, publicKey, model: 'mobilefacenet-192', bytes: reference.length });
 
 const rp = new RelyingParty('bank.example');
 const now = Date.now();
 const challenge = rp.issueChallenge(now);
-const prove = (img, ch, extra = []) => Buffer.from(cli(['prove', '--secret', secret, '--reference', ref, '--challenge', JSON.stringify(ch), ...extra, photo(img)]), 'base64');
+const prove = (img, ch, extra = [], key = oprfKey) =>
+  Buffer.from(cli(['prove', '--secret', secret, '--reference', ref, '--challenge', JSON.stringify(ch), '--oprf-key', key, ...extra, photo(img)]), 'base64');
 
 const proof = prove('obama2.jpg', challenge, ['--assume-live']);
 assert.equal(verifyProof(proof, challenge, pk, reference, now, true).ok, true, 'stateless verification');
@@ -45,5 +49,9 @@ assert.equal(verifyProof(noLive, challenge, pk, reference, now, false).ok, true)
 let bidenFailed = false;
 try { prove('biden.jpg', challenge); } catch { bidenFailed = true; }
 assert.ok(bidenFailed, 'another person cannot make a proof');
-console.log('ok   Node verifier (faceproof/verifier) checks proofs from the Rust pipeline: accept, replay, expiry, tamper, liveness, other person');
+// the enrolled face itself opens nothing without the relying party's key
+let otherKeyFailed = false;
+try { prove('obama2.jpg', challenge, [], Buffer.from(newOprfKey()).toString('hex')); } catch { otherKeyFailed = true; }
+assert.ok(otherKeyFailed, 'without the relying party\'s OPRF key the enrolled face cannot make a proof');
+console.log('ok   Node verifier (faceproof/verifier) checks proofs from the Rust pipeline: accept, replay, expiry, tamper, liveness, other person, another OPRF key');
 fs.rmSync(tmp, { recursive: true, force: true });

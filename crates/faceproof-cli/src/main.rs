@@ -76,8 +76,13 @@ pub(crate) struct ModelArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum GridArg {
+    /// every parameter combination of the trade-off curve
     Full,
+    /// the shipped parameters only
     Shipped,
+    /// the candidates near the operating point, each also under the dictionary attack, and
+    /// the cross-validated choice (TAR on held-out folds, dictionary FAR on held-out references)
+    Dictionary,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -182,7 +187,7 @@ pub(crate) struct EvalArgs {
     /// (--protected) the parameter sweep only
     #[arg(long)]
     sweep_only: bool,
-    /// (--protected) the sweep's grid: every parameter combination, or the shipped one only
+    /// (--protected) the sweep's grid
     #[arg(long, value_enum, default_value_t = GridArg::Full)]
     grid: GridArg,
     #[command(flatten)]

@@ -431,6 +431,8 @@ pub struct RealRun {
     pub accept: Vec<(usize, bool)>,
     pub enroll_ms: f64,
     pub verify_ms: f64,
+    /// The relying party's part of `verify_ms`: evaluating the login's blinded elements.
+    pub server_evaluate_ms: f64,
     /// Blinded elements a login sent (distinct lock inputs of its probes): mean and largest.
     pub login_elements_mean: f64,
     pub login_elements_max: usize,
@@ -446,7 +448,7 @@ pub fn real_run(
     stride: usize,
 ) -> RealRun {
     let mut accept = vec![];
-    let (mut enroll_ms, mut verify_ms) = (0.0, 0.0);
+    let (mut enroll_ms, mut verify_ms, mut server_ms) = (0.0, 0.0, 0.0);
     let mut elements = vec![];
     for (i, p) in pairs.iter().enumerate().step_by(stride.max(1)) {
         let secret = pair_secret(i, "lfw-protected");
@@ -479,7 +481,9 @@ pub fn real_run(
         )
         .expect("login"); // ok: evaluation harness
         elements.push(login.blinded().len());
+        let ts = faceproof::clock::now_ms();
         let evaluated = key.evaluate(login.blinded()).expect("valid points"); // ok: evaluation harness
+        server_ms += faceproof::clock::now_ms() - ts;
         let opened = match login.finish(&mut rng, &evaluated, [0; 32]) {
             Ok(_) => true,
             Err(Error::FaceMismatch) => false,
@@ -495,6 +499,7 @@ pub fn real_run(
         accept,
         enroll_ms: enroll_ms / n,
         verify_ms: verify_ms / n,
+        server_evaluate_ms: server_ms / n,
         login_elements_mean: elements.iter().sum::<usize>() as f64 / n,
         login_elements_max: elements.iter().copied().max().unwrap_or(0),
     }
@@ -512,4 +517,117 @@ pub fn unprotected_tar_at(scored: &[ScoredPair], far: f64) -> f64 {
 pub fn code_similarity(a: &Projection, b: &Projection) -> f64 {
     let (ca, cb) = (a.code(), b.code());
     1.0 - hamming(&ca, &cb) as f64 / a.0.len() as f64
+}
+
+/// The dictionary attack over a whole grid (an attacker holding the device secret, the
+/// reference and, here, every OPRF output: each attempt is one login). Each of `refs` (pair
+/// index for its keys, enrolled image) enrolls; every image of another person (`person[j]`
+/// differs) is one attempt with its probe views. Returns `[grid point][reference]` = locks
+/// opened (attempts that opened the key) and the attempts per reference. Layouts as in
+/// [`sweep`] (draw 0); references run on 2 threads.
+///
+/// Also returns `[grid point][reference]` = the chance that one batch of crafted lock inputs
+/// opens the key when each of its `locks x views` elements is the pattern another person's
+/// face shows at that lock (a different face for every element: the attacker holding the
+/// device secret and the reference can mix faces lock by lock, which a face of one person
+/// cannot): 1 - prod over locks of (1 - q_lock)^views, with q_lock the share of the other
+/// people's faces (first view) that agree with the enrollment on the lock's k positions.
+pub fn dictionary_sweep(
+    images: &[ImageViews],
+    refs: &[(usize, usize)],
+    person: &[u32],
+    grid: &Grid,
+) -> (Vec<Vec<usize>>, Vec<usize>, Vec<Vec<f64>>) {
+    let points = grid.points();
+    let k_max = *grid.ks.iter().max().unwrap_or(&0) as usize;
+    let l_max = *grid.locks.iter().max().unwrap_or(&0);
+    let v_max = grid.modes.iter().map(|m| m.0).max().unwrap_or(1);
+    let work = |refs: &[(usize, usize)]| -> Vec<(Vec<usize>, usize, Vec<f64>)> {
+        refs.iter()
+            .map(|&(i, a)| {
+                let mut opened = vec![0usize; points.len()];
+                let mut tried = 0usize;
+                // agree[code][lock][k index]: faces agreeing with the enrollment on that lock
+                let mut agree = vec![vec![vec![0u32; grid.ks.len()]; l_max as usize]; grid.codes.len()];
+                // per code: the transform, the enrolled bits, every lock's positions
+                let layouts: Vec<_> = grid
+                    .codes
+                    .iter()
+                    .map(|&(n, m)| {
+                        let t = pair_transform(i, "dictionary", n as usize);
+                        let (reliable, values) =
+                            select_reliable(&project(&t, &images[a].enroll), m as usize).expect("views"); // ok: evaluation harness
+                        let mut enrolled = vec![false; n as usize];
+                        for (&q, &v) in reliable.iter().zip(&values) {
+                            enrolled[q as usize] = v;
+                        }
+                        let seed = lock_seed(i, 0);
+                        let pos: Vec<Vec<u16>> =
+                            (0..l_max).map(|j| lock_positions(&seed, j, &reliable, k_max)).collect();
+                        (t, enrolled, pos)
+                    })
+                    .collect();
+                for (j, img) in images.iter().enumerate() {
+                    if person[j] == person[a] {
+                        continue;
+                    }
+                    tried += 1;
+                    for (c, &(n, m)) in grid.codes.iter().enumerate() {
+                        let (t, enrolled, pos) = &layouts[c];
+                        let probes = project(t, &img.probe[..v_max.min(img.probe.len())]);
+                        let first: Vec<Vec<usize>> = probes
+                            .iter()
+                            .map(|pr| {
+                                pos.iter()
+                                    .map(|p| {
+                                        p.iter()
+                                            .position(|&q| pr.bit(q as usize) != enrolled[q as usize])
+                                            .unwrap_or(k_max)
+                                    })
+                                    .collect()
+                            })
+                            .collect();
+                        for (l, &f) in first[0].iter().enumerate() {
+                            for (ki, &k) in grid.ks.iter().enumerate() {
+                                agree[c][l][ki] += (f >= k as usize) as u32;
+                            }
+                        }
+                        for (g, (params, mode)) in points.iter().enumerate() {
+                            if (params.n_bits, params.reliable) != (n, m) {
+                                continue;
+                            }
+                            let views = &first[..mode.0.min(first.len())];
+                            if views.iter().any(|f| f[..params.locks as usize].iter().any(|&x| x >= params.k as usize))
+                            {
+                                opened[g] += 1;
+                            }
+                        }
+                    }
+                }
+                let crafted = points
+                    .iter()
+                    .map(|(params, mode)| {
+                        let c = grid.codes.iter().position(|&x| x == (params.n_bits, params.reliable)).unwrap_or(0);
+                        let ki = grid.ks.iter().position(|&k| k == params.k).unwrap_or(0);
+                        let log_miss: f64 = agree[c][..params.locks as usize]
+                            .iter()
+                            .map(|a| (1.0 - a[ki] as f64 / tried.max(1) as f64).ln() * mode.0 as f64)
+                            .sum();
+                        1.0 - log_miss.exp()
+                    })
+                    .collect();
+                (opened, tried, crafted)
+            })
+            .collect()
+    };
+    let mid = refs.len() / 2;
+    let (first, second) = std::thread::scope(|s| {
+        let h = s.spawn(|| work(&refs[mid..]));
+        let first = work(&refs[..mid]);
+        (first, h.join().expect("worker thread")) // ok: evaluation harness
+    });
+    let rows: Vec<(Vec<usize>, usize, Vec<f64>)> = first.into_iter().chain(second).collect();
+    let opened = (0..points.len()).map(|g| rows.iter().map(|r| r.0[g]).collect()).collect();
+    let crafted = (0..points.len()).map(|g| rows.iter().map(|r| r.2[g]).collect()).collect();
+    (opened, rows.iter().map(|r| r.1).collect(), crafted)
 }

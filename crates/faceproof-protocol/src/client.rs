@@ -32,7 +32,7 @@ use zeroize::Zeroize;
 /// Most live views a login sends (each gives one candidate per lock; candidates that agree
 /// are sent once): the relying party refuses larger batches. Each element a login sends is one
 /// guess at one lock, so this bounds what one evaluation can try.
-pub const MAX_PROBE_VIEWS: usize = 3;
+pub const MAX_PROBE_VIEWS: usize = 2;
 
 /// The most blinded elements a login can need for `params` (what a relying party allows).
 pub fn max_login_elements(params: LockParams) -> usize {

@@ -19,9 +19,9 @@ fn a_login_needs_one_evaluation_per_challenge_and_verifies() {
     let e = enroll_with_key(&mut rng, &key, &secret, RP, 1, &views, LockParams::DEFAULT).unwrap();
     let mut v = Verifier::new(RP, MemoryNonceStore::default()).unwrap();
     let ch = v.issue_challenge(&mut rng, 1_000).unwrap();
-    let login = LoginRequest::new(&mut rng, &secret, &e.reference, &ch, TEST_MODEL, &views[..3]).unwrap();
+    let login = LoginRequest::new(&mut rng, &secret, &e.reference, &ch, TEST_MODEL, &views[..MAX_PROBE_VIEWS]).unwrap();
     // views that agree on a lock's bits are sent once: fewer elements than views x locks
-    assert!(login.blinded().len() < 3 * LockParams::DEFAULT.locks as usize);
+    assert!(login.blinded().len() < MAX_PROBE_VIEWS * LockParams::DEFAULT.locks as usize);
     let evaluated = v.evaluate(&ch.nonce, &key, login.blinded(), 1_000).unwrap();
     // a second evaluation for the same challenge is refused: one face guess per challenge
     assert_eq!(

@@ -7,7 +7,7 @@
 use faceproof_protocol::testing::{seeded_rng, synthetic_views};
 use faceproof_protocol::{
     hex32, liveness_digest, reference_digest, reference_header, verify_proof, Challenge, DeviceSecret, Enrolled,
-    EnrollmentRequest, LivenessPolicy, LockParams, LoginRequest, OprfKey,
+    EnrollmentRequest, LivenessPolicy, LockParams, LoginRequest, OprfKey, MAX_PROBE_VIEWS,
 };
 
 const RP: &str = "bank.example";
@@ -22,7 +22,7 @@ struct Vector {
 }
 
 const EXPECTED: Vector = Vector {
-    reference_sha256: "f27293349a8f9ea76e832525a0bf17279f1bf9ba44d601b3988fad190b087972",
+    reference_sha256: "f7d1babbe0bd2c0e906af502835dffe5697ab96ecc14d0c29518bc56f2553847",
     reference_header: concat!(
         "46505246020c62616e6b2e6578616d706c6501000000e8acab0a442e544682b0733b7963c7859f83c337ce41d6802f9b18bb563d2e",
         "01116d6f62696c65666163656e65742d31393247ab16a521dcf65eb0e47264bac00000"
@@ -31,10 +31,10 @@ const EXPECTED: Vector = Vector {
     login_elements: 1024,
     proof: concat!(
         "46505046010c62616e6b2e6578616d706c65424242424242424242424242424242424242424242424242424242424242424200505c",
-        "18a3010000e8acab0a442e544682b0733b7963c7859f83c337ce41d6802f9b18bb563d2e01f27293349a8f9ea76e832525a0bf1727",
-        "9f1bf9ba44d601b3988fad190b0879723dc67692008e4b7b70783aa752b2119d9f562d87721b3a75f99c8324527122f7fa00afa26e",
-        "1c8e11f0bd8a2d79b8bb71d8b5e549aac5574083a30abfdbd8f07f8f9d8862b6b26f41ebee7bf3d7ea6c676317395701af390f978b",
-        "dc0499161804"
+        "18a3010000e8acab0a442e544682b0733b7963c7859f83c337ce41d6802f9b18bb563d2e01f7d1babbe0bd2c0e906af502835dffe5",
+        "697ab96ecc14d0c29518bc56f25538473dc67692008e4b7b70783aa752b2119d9f562d87721b3a75f99c8324527122f74ceeb80963",
+        "13607127cfc42ceaa30157c9d4e98c3e980b3296009a9adfe95a131adc829db3f24615e418332da36830f6a951210874ffc5076689",
+        "cb19355a3102"
     ),
 };
 
@@ -58,7 +58,8 @@ fn reference_and_proof_known_answers() {
     let e = request.finish(&mut rng, &evaluated).unwrap();
     let h = reference_header(&e.reference).unwrap();
     let header_len = 59 + RP.len() + MODEL.len();
-    let login = LoginRequest::new(&mut rng, &secret, &e.reference, &challenge, MODEL, &views[..3]).unwrap();
+    let login =
+        LoginRequest::new(&mut rng, &secret, &e.reference, &challenge, MODEL, &views[..MAX_PROBE_VIEWS]).unwrap();
     let elements = login.blinded().len();
     let evaluated = key.evaluate(login.blinded()).unwrap();
     let proof = login.finish(&mut rng, &evaluated, liveness_digest(&challenge, true)).unwrap().to_bytes();
