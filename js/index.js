@@ -303,7 +303,7 @@ export class FaceProof {
     });
   }
 
-  /** Quality of a live frame with reasons the UI can show (see README). */
+  /** Quality of a live frame with reasons the UI can show (the reasons are listed in index.d.ts). */
   analyze(frame, options) {
     return FaceProof.#frameCall(this, 'analyze', frame, options, ANALYZE_OPTIONS);
   }

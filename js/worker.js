@@ -9,7 +9,7 @@ import { hasRelaxedSimd } from './features.js';
 let wasm = singleThread; // the module in use: this one, or the threads build
 let engine = null;
 
-// The threads build (shared memory + relaxed SIMD, README "Threads") lives in ./threads/ next to
+// The threads build (shared memory + relaxed SIMD, docs/performance.md, "Threads") lives in ./threads/ next to
 // this file. It is loaded only on request, so bundlers neither need nor copy it: the base URL is
 // a variable, which Vite and webpack leave alone.
 const HERE = import.meta.url;

@@ -36,7 +36,7 @@ rm -f pkg/.gitignore pkg/node/.gitignore pkg/README.md pkg/node/README.md
 echo '{ "type": "commonjs" }' > pkg/node/package.json
 # The threads build (relaxed SIMD + wasm atomics: rayon's pool on Web Workers sharing the memory)
 # into pkg/threads/: js/worker.js loads it for `FaceProof.create({threads: 2})` on cross-origin
-# isolated pages (README "Threads"); `node bench/run.mjs --threads 2` measures it. std must be
+# isolated pages (docs/performance.md, "Threads"); `node bench/run.mjs --threads 2` measures it. std must be
 # rebuilt with atomics: `-Z build-std` is a nightly flag, enabled on this stable toolchain with
 # RUSTC_BOOTSTRAP=1 (needs the rust-src component, see scripts/setup.sh).
 if [ "$THREADS" = 1 ]; then
@@ -53,7 +53,7 @@ if [ "$THREADS" = 1 ]; then
 fi
 cp js/index.js js/index.d.ts js/errors.js js/worker.js js/features.js js/device-secret.js js/verifier.cjs js/verifier.d.ts js/package.json pkg/
 mkdir -p pkg/models
-# the shipped weights: PReLU folded, int8/fp16 weights (tools/web_models.py; README "Size")
+# the shipped weights: PReLU folded, int8/fp16 weights (tools/web_models.py; docs/performance.md)
 cp models/web/*.onnx models/LICENSE* pkg/models/
 cp models/SOURCES.md pkg/LICENSES.md
 cp README.md pkg/README.md

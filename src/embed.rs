@@ -43,7 +43,7 @@ impl Embedder {
         if faces.len() > 1 {
             // The threads build runs the batch in two halves, one per thread (e.g. a face and
             // its mirror): splitting every operator across threads instead costs more in
-            // wake-ups than it saves (README "Threads"). Each face's result is unchanged.
+            // wake-ups than it saves (docs/performance.md, "Threads"). Each face's result is unchanged.
             let (a, b) = faces.split_at(faces.len() / 2);
             let (ra, rb) = rayon::join(|| self.run_each(a), || self.run_each(b));
             let ((mut embs, mut norms), (embs_b, norms_b)) = (ra?, rb?);

@@ -88,7 +88,7 @@ pub fn warp(img: &impl Pixels, inv: &Affine, out_w: u32, out_h: u32) -> RgbImage
 
 /// One destination row of [`warp`]. Its own function: in the browser's first call V8 runs a
 /// function in its baseline tier until the call returns, and a row is short enough for the
-/// optimised code to take over after the first rows (cold start, README "Speed and size").
+/// optimised code to take over after the first rows (cold start, docs/performance.md).
 #[inline(never)]
 fn warp_row(img: &impl Pixels, m: &[f32; 6], vf: f32, row: &mut [f32]) {
     #[allow(unused_mut)]

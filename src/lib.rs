@@ -46,7 +46,7 @@ pub use error::{Error, Result};
 pub use faceproof_protocol as protocol;
 
 /// Cosine score above which two faces are the same person. Chosen on lfw-dev at a false
-/// accept rate of 0.1 % (see README, "Accuracy").
+/// accept rate of 0.1 % (docs/accuracy.md).
 pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.40;
 
 #[cfg(target_arch = "wasm32")]

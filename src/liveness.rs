@@ -6,7 +6,7 @@
 //! of position, embedding similarity at every completed prompt). Its outcome becomes the
 //! liveness digest signed into the proof (`faceproof_protocol::liveness_digest`).
 //!
-//! What it can and cannot stop is in the README ("Liveness: limits").
+//! What it can and cannot stop is in the README ("Security" and "Limits").
 
 use crate::embed::Embedding;
 use serde::Serialize;

@@ -44,14 +44,14 @@ pub enum Precision {
     /// integers, their inputs quantized per pixel (rten patch 5, third_party/rten/PATCHES.md);
     /// float weights stay float. The embedder's GEMMs are most of the template time, and
     /// WebAssembly's relaxed dot product does 4x the multiply-adds of f32 per instruction.
-    /// What the SDK runs for the embedder; lfw-dev accuracy in the README ("Speed and size").
+    /// What the SDK runs for the embedder; lfw-dev accuracy in docs/accuracy.md.
     #[default]
     Int8Pointwise,
 }
 
 /// How every model loads. Symbolic shape inference is off: our models' fusions do not need it
 /// (bit-identical outputs, `tests/engine_patches.rs`), and in the browser its code is compiled and
-/// run at load for nothing: cold start 580 -> 546 ms (README "Speed and size").
+/// run at load for nothing: cold start 580 -> 546 ms (docs/performance.md).
 pub fn options(precision: Precision) -> ModelOptions {
     let mut options = ModelOptions::with_ops(op_registry());
     options.shape_inference(ShapeInferenceMode::Off);

@@ -1,6 +1,6 @@
 //! Capture quality: measures of one frame and the reasons a UI shows ("move closer", "too
 //! dark", ...). Thresholds are set from measurements on lfw-dev and on degraded portraits
-//! (README, "Quality"); each reason has a stable code.
+//! (docs/accuracy.md, "Capture quality"); each reason has a stable code.
 
 use crate::detect::{keypoint, Detection};
 use crate::image::{Pixels, RgbImage};

@@ -603,7 +603,7 @@ mod engine {
         pub fn new() -> FaceEngine {
             // The threads build runs whole models on separate threads (a face and its mirror,
             // `Embedder::embed_with_norms`); operators splitting their work across the pool as
-            // well only hand small pieces to a busy neighbour (README "Threads").
+            // well only hand small pieces to a busy neighbour (docs/performance.md, "Threads").
             #[cfg(feature = "threads")]
             rten::set_parallel_operators(false);
             FaceEngine {

@@ -119,7 +119,7 @@ fn int8_pointwise_conv_matches_its_definition() {
 /// The shipped embedder with int8 1x1 convolutions (how faceproof loads it) against float32,
 /// on crops of a real face: the int8 path really runs (outputs differ) and keeps the embedding's
 /// direction (cosine >= 0.995 on these unaligned crops; 0.9996-0.9998 on the aligned portraits;
-/// lfw-dev accuracy in the README).
+/// lfw-dev accuracy in docs/accuracy.md).
 #[test]
 fn shipped_embedder_in_int8_stays_close_to_float32() {
     let (file, nhwc) = SHIPPED[0];

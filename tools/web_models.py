@@ -6,7 +6,7 @@
    (y = relu(x) + c * (x - |x|), c = alpha/2). Fold each back into one PRelu(x, 2c): the same
    function, a third of the network's run time in elementwise ops saved.
 2. Smaller weights, as ../shared/models/tools/quantize_weights.py does (measured there and in
-   the README): Conv weights int8 per output channel (DequantizeLinear), other float tensors
+   docs/accuracy.md): Conv weights int8 per output channel (DequantizeLinear), other float tensors
    fp16 (+ Cast) for MobileFaceNet and FaceMesh; fp16 weights for the two BlazeFace detectors.
    rten folds DequantizeLinear/Cast of constants at load time; MobileFaceNet's 1x1 convolutions
    whose weights are int8 then run in int8 (rten patch 5, third_party/rten/PATCHES.md).
@@ -15,7 +15,7 @@
    without a residual connection (the first block of each stage after the first), whose output
    is the whole signal rather than a correction added to it. Measured without labels (mean
    1 - cosine to the float32 embedding over 300 lfw-dev images with only that layer in int8):
-   3.9e-5, 2.6e-5, 3.3e-5, 1.9e-5; the next is 8.8e-6, the median 2.7e-6 (README).
+   3.9e-5, 2.6e-5, 3.3e-5, 1.9e-5; the next is 8.8e-6, the median 2.7e-6 (docs/performance.md).
 4. The two anti-spoofing models (MiniFASNet, tools/antispoof_to_onnx.py): int8 Conv weights,
    the rest fp16, as for FaceMesh. Measured on nuaa-dev and lfw-dev in docs/anti-spoofing.md.
 5. Check each result against the original with onnxruntime on random inputs.

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Default decision threshold on the cosine score, chosen on lfw-dev (see README).
+/// Default decision threshold on the cosine score, chosen on lfw-dev (docs/accuracy.md).
 const DEFAULT_THRESHOLD: f64 = faceproof::DEFAULT_COSINE_THRESHOLD as f64;
 
 #[derive(Parser)]
@@ -237,7 +237,7 @@ pub(crate) fn options(t: &TemplateArgs) -> TemplateOptions {
     o
 }
 
-/// Photos, not selfies: the evaluation's default is the full-range detector (README: Accuracy).
+/// Photos, not selfies: the evaluation's default is the full-range detector (docs/accuracy.md).
 pub(crate) fn eval_options(t: &TemplateArgs) -> TemplateOptions {
     if t.reference || t.detector.is_some() {
         options(t)
