@@ -51,7 +51,7 @@ if [ "$THREADS" = 1 ]; then
   mkdir -p pkg/threads
   cp -r target/pkg-threads/faceproof_wasm.js target/pkg-threads/faceproof_wasm_bg.wasm target/pkg-threads/snippets pkg/threads/
 fi
-cp js/index.js js/index.d.ts js/errors.js js/worker.js js/features.js js/device-secret.js js/verifier.cjs js/verifier.d.ts js/package.json pkg/
+cp js/index.js js/index.d.ts js/errors.js js/worker.js js/features.js js/device-secret.js js/device-secret.d.ts js/verifier.cjs js/verifier.d.ts js/package.json pkg/
 mkdir -p pkg/models
 # the shipped weights: PReLU folded, int8/fp16 weights (tools/web_models.py; docs/performance.md)
 cp models/web/*.onnx models/LICENSE* pkg/models/
