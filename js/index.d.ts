@@ -113,9 +113,17 @@ export interface Challenge {
   expiresAt: number;
 }
 
+/**
+ * Download progress of `create()`, over everything it downloads (the .wasm module and the
+ * models): `total` is the bytes of all of them, the same in every report; `loaded` never
+ * decreases and the last report has `loaded === total`.
+ */
 export interface LoadProgress {
+  /** The file whose bytes just arrived (a file name in the package, or the URL passed for it). */
   file: string;
+  /** Bytes downloaded so far, over all files. */
   loaded: number;
+  /** Bytes of all files. */
   total: number;
 }
 
@@ -134,6 +142,12 @@ export interface CreateOptions {
    * headers) and the browser has relaxed SIMD; elsewhere one thread. `timings.threads` says which.
    */
   threads?: number;
+  /**
+   * Download progress, e.g. `bar.value = loaded / total`. The package's files have their sizes
+   * listed in the package; a file at a URL passed in `models` or `wasmUrl` has its Content-Length
+   * (without one, progress is reported once that file is read whole). The ID-photo detector,
+   * downloaded on first use, is not part of it.
+   */
   onProgress?: (p: LoadProgress) => void;
   /** Bring your own worker (must run faceproof/worker.js). */
   worker?: Worker;

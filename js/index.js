@@ -253,6 +253,8 @@ export class FaceProof {
   /**
    * Start the worker, compile the wasm module and load the models.
    * `threads: 2` uses the threads build where the page is cross-origin isolated (and one thread elsewhere).
+   * `onProgress({file, loaded, total})`: bytes over everything this downloads (.wasm and models),
+   * `total` fixed from the first report, `loaded` never decreasing and ending at `total`.
    * @param {{models?: Record<string,string>, wasmUrl?: string, threads?: number, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker}} [options]
    */
   static async create(options) {
@@ -264,7 +266,10 @@ export class FaceProof {
     const worker = o.worker || new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     const transport = new WorkerTransport(worker, o.onProgress);
     try {
-      const { timings, limits } = await transport.send({ op: 'init', models, lazyModels, wasmUrl: o.wasmUrl, threads: o.threads });
+      const { timings, limits } = await transport.send({
+        op: 'init', models, lazyModels, wasmUrl: o.wasmUrl, threads: o.threads,
+        customModels: Object.keys(o.models), // at the page's URLs: sizes from the responses, not the package's list (onProgress)
+      });
       return new FaceProof(transport, timings, limits);
     } catch (e) {
       transport.terminate();

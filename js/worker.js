@@ -1,10 +1,12 @@
 // faceproof worker: owns the wasm module and the models, off the page's main thread.
-// Messages in:  {id, op: 'init', models: {name: url}, lazyModels?: {name: url}, wasmUrl?, threads?}
+// Messages in:  {id, op: 'init', models: {name: url}, lazyModels?: {name: url}, wasmUrl?, threads?,
+//                customModels?: [names of models at URLs of the page's choosing]}
 //               {id, op: <FaceEngine method>, args: [...]}
 // Messages out: {id, result} | {id, error: {message, code}} | {op: 'progress', ...}
 // (init answers {timings, limits}; the page checks arguments before posting, the engine again)
 import * as singleThread from './faceproof_wasm.js';
 import { hasRelaxedSimd } from './features.js';
+import { FILE_SIZES } from './sizes.js';
 
 let wasm = singleThread; // the module in use: this one, or the threads build
 let engine = null;
@@ -13,7 +15,8 @@ let engine = null;
 // this file. It is loaded only on request, so bundlers neither need nor copy it: the base URL is
 // a variable, which Vite and webpack leave alone.
 const HERE = import.meta.url;
-async function loadThreadsBuild(threads) {
+const THREADS_WASM = 'threads/faceproof_wasm_bg.wasm';
+async function loadThreadsBuild(threads, download) {
   const glue = new URL('threads/faceproof_wasm.js', HERE).href;
   let mod;
   try {
@@ -21,20 +24,94 @@ async function loadThreadsBuild(threads) {
   } catch (e) {
     throw coded(`could not load the threads build ${glue}: ${e && e.message}`, 'WASM_LOAD');
   }
-  const wasmUrl = new URL('threads/faceproof_wasm_bg.wasm', HERE);
-  try {
-    await mod.default({ module_or_path: wasmUrl });
-  } catch (e) {
-    throw coded(`could not load the threads build's wasm module ${wasmUrl.href}: ${e && e.message}`, 'WASM_LOAD');
-  }
+  await instantiate(mod, new URL(THREADS_WASM, HERE), download);
   await mod.initThreadPool(threads);
   return mod;
 }
 
 const coded = (message, code) => Object.assign(new Error(message), { code });
 
-/** Fetch and instantiate a wasm module; a failure is WASM_LOAD naming the URL. */
-async function instantiate(mod, url) {
+function post(msg, transfer) {
+  self.postMessage(msg, transfer || []);
+}
+
+/**
+ * One download progress over every file `init` fetches, to the page (`onProgress`): {file,
+ * loaded, total}. `total` is the sum of the files' sizes, fixed before the first report: the
+ * package's own files have their sizes in FILE_SIZES (sizes.js, written by the package build);
+ * a file from another URL has its Content-Length (when the body is not compressed) or, without
+ * one, is read whole before anything is reported. A file counts at most its size and counts its
+ * size once read whole, so `loaded` never decreases and ends equal to `total`.
+ */
+class Progress {
+  #files = [];
+  #last = -1;
+  /** A file to download: its size in bytes, or undefined (set it with `size()` or learn it by reading). */
+  file(name, size) {
+    const f = { name, size, got: 0, done: false };
+    this.#files.push(f);
+    return f;
+  }
+  /** The size a response announces for `f` (kept if already known). */
+  size(f, res) {
+    if (f.size !== undefined || f.done) return;
+    const encoding = res.headers.get('content-encoding');
+    const length = Number(res.headers.get('content-length'));
+    if ((!encoding || encoding === 'identity') && Number.isSafeInteger(length) && length > 0) f.size = length;
+    this.#report(f);
+  }
+  bytes(f, n) {
+    f.got += n;
+    this.#report(f);
+  }
+  done(f) {
+    f.done = true;
+    if (f.size === undefined) f.size = f.got;
+    this.#report(f);
+  }
+  #report(f) {
+    if (this.#files.some((x) => x.size === undefined)) return;
+    let loaded = 0;
+    let total = 0;
+    for (const x of this.#files) {
+      total += x.size;
+      loaded += x.done ? x.size : Math.min(x.got, x.size);
+    }
+    if (loaded === this.#last) return;
+    this.#last = loaded;
+    post({ op: 'progress', file: f.name, loaded, total });
+  }
+}
+
+/** `fetch`, with the body counted by `download` ({progress, file}: see Progress) when given. */
+async function fetchCounted(url, download) {
+  const res = await fetch(url);
+  if (!download || !res.ok) return res;
+  const { progress, file } = download;
+  progress.size(file, res);
+  if (!res.body) {
+    const buf = await res.arrayBuffer();
+    progress.bytes(file, buf.byteLength);
+    progress.done(file);
+    return new Response(buf, { status: res.status, headers: contentType(res) });
+  }
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      progress.bytes(file, chunk.byteLength);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      progress.done(file);
+    },
+  });
+  return new Response(res.body.pipeThrough(counter), { status: res.status, headers: contentType(res) });
+}
+
+/** The response's content type (what streaming compilation of a .wasm checks). */
+const contentType = (res) => ({ 'content-type': res.headers.get('content-type') || 'application/octet-stream' });
+
+/** Fetch and instantiate a wasm module (compiled as it downloads); a failure is WASM_LOAD naming the URL. */
+async function instantiate(mod, url, download) {
   let href;
   try {
     href = new URL(url, self.location.href).href;
@@ -43,7 +120,7 @@ async function instantiate(mod, url) {
   }
   let res;
   try {
-    res = await fetch(href);
+    res = await fetchCounted(href, download);
   } catch (e) {
     throw coded(`could not fetch the wasm module ${href}: ${e && e.message}`, 'WASM_LOAD');
   }
@@ -55,39 +132,20 @@ async function instantiate(mod, url) {
   }
 }
 
-function post(msg, transfer) {
-  self.postMessage(msg, transfer || []);
-}
-
-/** Download progress to the page (`onProgress`). */
-const report = (file, loaded, total) => post({ op: 'progress', file, loaded, total });
-
-async function fetchWithProgress(name, url) {
+/** The bytes of a model file; a failure is MODEL_LOAD naming the URL. */
+async function fetchModel(url, download) {
   let res;
   try {
-    res = await fetch(url);
+    res = await fetchCounted(url, download);
   } catch (e) {
     throw coded(`could not fetch ${url}: ${e && e.message}`, 'MODEL_LOAD');
   }
   if (!res.ok) throw coded(`could not fetch ${url}: HTTP ${res.status}`, 'MODEL_LOAD');
-  const total = Number(res.headers.get('content-length')) || 0;
-  if (!res.body || !total) {
-    const buf = new Uint8Array(await res.arrayBuffer());
-    report(name, buf.length, buf.length);
-    return buf;
+  try {
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    throw coded(`could not fetch ${url}: ${e && e.message}`, 'MODEL_LOAD');
   }
-  const reader = res.body.getReader();
-  const out = new Uint8Array(total);
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (loaded + value.length > out.length) throw Object.assign(new Error(`${url}: longer than announced`), { code: 'MODEL_LOAD' });
-    out.set(value, loaded);
-    loaded += value.length;
-    report(name, loaded, total);
-  }
-  return out.subarray(0, loaded);
 }
 
 // Models fetched and loaded on first use (the ID-photo detector): name -> url
@@ -97,7 +155,7 @@ let lazyLoading = null; // one load at a time, shared by the calls that wait for
 function loadLazyModels() {
   lazyLoading ||= (async () => {
     for (const [name, url] of Object.entries(lazyModels)) {
-      engine.loadModel(name, await fetchWithProgress(name, url));
+      engine.loadModel(name, await fetchModel(url));
       delete lazyModels[name];
     }
   })().finally(() => { lazyLoading = null; });
@@ -105,20 +163,26 @@ function loadLazyModels() {
 }
 
 const ops = {
-  async init({ models, lazyModels: lazy = {}, wasmUrl, threads = 1 }) {
+  async init({ models, lazyModels: lazy = {}, wasmUrl, threads = 1, customModels = [] }) {
     const t0 = performance.now();
-    // the models download while the wasm module compiles
-    const fetching = Promise.all(Object.entries(models).map(async ([name, url]) => [name, await fetchWithProgress(name, url)]));
-    fetching.catch(() => {}); // reported by the await below, not as an unhandled rejection
     const relaxed = !wasmUrl && hasRelaxedSimd();
     // threads need shared memory (a cross-origin isolated page); otherwise one thread
     const threaded = relaxed && threads > 1 && self.crossOriginIsolated === true;
+    // every file this call downloads, with its size when it is the package's own (Progress)
+    const progress = new Progress();
+    const wasmFile = threaded ? THREADS_WASM : relaxed ? 'faceproof_wasm_relaxed_bg.wasm' : 'faceproof_wasm_bg.wasm';
+    const wasmDownload = { progress, file: progress.file(wasmUrl ? String(wasmUrl) : wasmFile, wasmUrl ? undefined : FILE_SIZES[wasmFile]) };
+    const modelDownloads = Object.keys(models).map((name) =>
+      ({ progress, file: progress.file(name, customModels.includes(name) ? undefined : FILE_SIZES[`models/${name}`]) }));
+    // the models download while the wasm module compiles
+    const fetching = Promise.all(Object.entries(models).map(async ([name, url], i) => [name, await fetchModel(url, modelDownloads[i])]));
+    fetching.catch(() => {}); // reported by the await below, not as an unhandled rejection
     if (threaded) {
-      wasm = await loadThreadsBuild(Math.floor(threads));
+      wasm = await loadThreadsBuild(Math.floor(threads), wasmDownload);
     } else {
       const url = wasmUrl
         || (relaxed ? new URL('./faceproof_wasm_relaxed_bg.wasm', import.meta.url) : new URL('./faceproof_wasm_bg.wasm', import.meta.url));
-      await instantiate(singleThread, url);
+      await instantiate(singleThread, url, wasmDownload);
     }
     const tWasm = performance.now();
     engine = new wasm.FaceEngine();

@@ -51,10 +51,21 @@ if [ "$THREADS" = 1 ]; then
   mkdir -p pkg/threads
   cp -r target/pkg-threads/faceproof_wasm.js target/pkg-threads/faceproof_wasm_bg.wasm target/pkg-threads/snippets pkg/threads/
 fi
-cp js/index.js js/index.d.ts js/errors.js js/worker.js js/features.js js/device-secret.js js/verifier.cjs js/verifier.d.ts js/package.json pkg/
+cp js/index.js js/index.d.ts js/errors.js js/worker.js js/features.js js/device-secret.js js/device-secret.d.ts js/verifier.cjs js/verifier.d.ts js/package.json pkg/
 mkdir -p pkg/models
 # the shipped weights: PReLU folded, int8/fp16 weights (tools/web_models.py; docs/performance.md)
 cp models/web/*.onnx models/LICENSE* pkg/models/
+# the sizes of what FaceProof.create() downloads, for onProgress's total known from the start
+(
+  cd pkg
+  echo "// Byte sizes of the package's files that FaceProof.create() downloads, for onProgress's total"
+  echo "// (written by scripts/build-pkg.sh)."
+  echo "export const FILE_SIZES = Object.freeze({"
+  for f in faceproof_wasm_bg.wasm faceproof_wasm_relaxed_bg.wasm threads/faceproof_wasm_bg.wasm models/*.onnx; do
+    if [ -f "$f" ]; then echo "  '$f': $(wc -c < "$f" | tr -d ' '),"; fi
+  done
+  echo "});"
+) > pkg/sizes.js
 cp models/SOURCES.md pkg/LICENSES.md
 cp README.md pkg/README.md
 echo "pkg/ built: $(du -sh pkg | cut -f1)"

@@ -2,7 +2,7 @@
 # Install everything the demo and the tests need, idempotently, on a fresh Debian machine:
 # Chromium + ChromeDriver (apt), the wasm32 target and rust-src, wasm-pack, wasm-bindgen-cli at the exact
 # version in Cargo.lock, and the npm dev tools (binaryen's wasm-opt, playwright-core,
-# onnxruntime-web for the benchmark). Safe to run again: each step checks first.
+# onnxruntime-web for the benchmark, TypeScript for the type check of the README). Safe to run again: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +45,7 @@ fi
 # 5. npm dev tools (exact versions from package-lock.json). npm's binaryen provides wasm-opt;
 #    never Debian's binaryen, which silently breaks wasm-bindgen output.
 if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci (binaryen, playwright-core, onnxruntime-web)"
+  say "npm ci (binaryen, playwright-core, onnxruntime-web, typescript)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 say "ready: $(chromium --version 2>/dev/null | head -1); wasm-pack $(wasm-pack --version | awk '{print $2}'); wasm-bindgen $WB"

@@ -266,14 +266,11 @@ async function main() {
   $('id-photo').onchange = (e) => compareId(e.target.files[0]);
   $('tab-onboard').onclick = () => tab('onboard');
   $('tab-login').onclick = () => tab('login');
-  const sizes = {};
   const t0 = performance.now();
   fp = await FaceProof.create({
-    onProgress: ({ file, loaded, total }) => {
-      sizes[file] = [loaded, total];
-      const [l, t] = Object.values(sizes).reduce((a, [x, y]) => [a[0] + x, a[1] + y], [0, 0]);
-      $('load-progress').value = t ? l / t : 0;
-      $('load-status').textContent = `Fetching the models… ${(l / 1e6).toFixed(1)} / ${(t / 1e6).toFixed(1)} MB`;
+    onProgress: ({ loaded, total }) => {
+      $('load-progress').value = loaded / total;
+      $('load-status').textContent = `Fetching the models… ${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`;
     },
   });
   $('loading').hidden = true;

@@ -1,7 +1,8 @@
 // The npm package in a fresh Vite app, with no bundler configuration: `npm pack` the built
 // pkg/, install the tarball into a new app, `vite build`, serve dist/ and check in headless
 // Chromium that the page loads the models (worker + wasm + ONNX assets emitted by Vite) and
-// computes an embedding; `create()` fetches only the three models verification needs, and the
+// computes an embedding; `create()` reports one {loaded, total} whose total is the bytes of the
+// .wasm and model assets it fetched; `create()` fetches only the three models verification needs, and the
 // ID-photo detector is fetched once, on the first `compare`. Run by scripts/test.sh: node tests/e2e/vite.mjs
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +22,9 @@ fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'vite-ap
 fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html><title>loading</title><script type="module" src="/main.js"></script>');
 fs.writeFileSync(path.join(app, 'main.js'), `
 import { FaceProof } from 'faceproof';
-const fp = await FaceProof.create();
+const progress = [];
+const fp = await FaceProof.create({ onProgress: ({ loaded, total }) => progress.push([loaded, total]) });
+window.__progress = progress;
 async function frame(src) {
   const img = new Image();
   img.src = src;
@@ -51,7 +54,11 @@ try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   const models = []; // model files fetched (the worker's requests included), in order
-  page.on('request', (r) => { if (r.url().endsWith('.onnx')) models.push(path.basename(new URL(r.url()).pathname)); });
+  const wasms = []; // .wasm files fetched
+  page.on('request', (r) => {
+    if (r.url().endsWith('.onnx')) models.push(path.basename(new URL(r.url()).pathname));
+    if (r.url().endsWith('.wasm')) wasms.push(path.basename(new URL(r.url()).pathname));
+  });
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => document.title.startsWith('embedding:'), null, { timeout: 120_000 });
   const title = await page.title();
@@ -59,6 +66,11 @@ try {
   console.log(`ok   a fresh Vite app installs the packed tarball, builds without config and embeds a face (${title})`);
   const stem = (f) => f.replace(/-[\w-]{8}\.onnx$/, '').replace(/\.onnx$/, ''); // Vite adds a content hash
   assert.deepEqual(models.map(stem).sort(), ['blazeface_front_128', 'facemesh_468', 'mobilefacenet_192']);
+  // create()'s progress: total known from the first report (the bytes of the assets it fetched), loaded up to it
+  const progress = await page.evaluate(() => window.__progress);
+  const bytes = [...wasms, ...models].reduce((n, f) => n + fs.statSync(path.join(app, 'dist/assets', f)).size, 0);
+  assert.ok(progress.length && progress.every(([l, t], i) => t === bytes && l <= t && (!i || l >= progress[i - 1][0])), JSON.stringify([bytes, progress]));
+  assert.equal(progress.at(-1)[0], bytes);
   await page.evaluate(() => window.__compare());
   await page.waitForFunction(() => document.title.startsWith('compare:'), null, { timeout: 120_000 });
   assert.equal(await page.title(), 'compare:true:true');
