@@ -37,6 +37,8 @@ CARGO_TARGET_DIR=target/relaxed-simd RUSTFLAGS="-C target-feature=+simd128,+rela
 
 step "npm package (scripts/build-pkg.sh) and end-to-end tests"
 ./scripts/build-pkg.sh
+node tests/e2e/readme-types.mjs
+node tests/e2e/load-progress.mjs
 cargo build --release -p faceproof-server -p faceproof-cli
 cargo build --release -p faceproof --example fake_camera
 node tests/e2e/demo.mjs
