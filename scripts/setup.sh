@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the demo and the tests need, idempotently, on a fresh Debian machine:
-# Chromium + ChromeDriver (apt), the wasm32 target and rust-src, wasm-pack, wasm-bindgen-cli at the exact
+# Chromium + ChromeDriver, Firefox ESR and WebKitGTK (apt), the wasm32 target and rust-src, wasm-pack, wasm-bindgen-cli at the exact
 # version in Cargo.lock, and the npm dev tools (binaryen's wasm-opt, playwright-core,
 # onnxruntime-web for the benchmark, TypeScript for the type check of the README). Safe to run again: each step checks first.
 set -euo pipefail
@@ -8,12 +8,15 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# 1. Browser for headless tests (Debian's build; test tools' own browser downloads fail here).
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  say "apt: chromium chromium-driver"
+# 1. Browsers for headless tests (Debian's builds; test tools' own browser downloads fail here):
+#    Chromium + ChromeDriver, Firefox ESR, WebKitGTK's MiniBrowser under a virtual display (xvfb).
+WEBKIT=/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v firefox-esr >/dev/null \
+  || [ ! -x "$WEBKIT" ] || ! command -v xvfb-run >/dev/null; then
+  say "apt: chromium chromium-driver firefox-esr libwebkit2gtk-4.1-0 xvfb"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver firefox-esr libwebkit2gtk-4.1-0 xvfb >/dev/null
 fi
 
 # 2. Rust: wasm target.

@@ -7,7 +7,7 @@
 #   3. package: build pkg/, then end-to-end tests in headless Chromium with a fake camera
 #      (demo app + relying-party server + network audit), a fresh Vite app using the packed
 #      tarball, the Node verifier, the relying party under a request flood, and the browser
-#      and Node APIs' arguments fuzzed
+#      and Node APIs' arguments fuzzed, and the package in Chromium, Firefox and WebKit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -48,5 +48,6 @@ node tests/e2e/node-verifier.mjs
 node tests/e2e/verifier-fuzz.mjs
 node tests/e2e/api-fuzz.mjs
 node tests/e2e/rp-load.mjs
+node tests/e2e/browsers.mjs
 
 step "all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s"
