@@ -127,8 +127,16 @@ async fn get_challenge(h: &Harness, client: Option<&str>, name: &str) -> (Challe
 }
 
 fn prove(p: &Person, reference: &[u8], ch: &Challenge, live: bool) -> String {
-    let proof =
-        prove_with_key(&mut OsRng, &p.key, &p.secret, reference, ch, &p.views[..1], liveness_digest(ch, live, if live { PassiveCheck::Passed } else { PassiveCheck::NotRun })).unwrap();
+    let proof = prove_with_key(
+        &mut OsRng,
+        &p.key,
+        &p.secret,
+        reference,
+        ch,
+        &p.views[..1],
+        liveness_digest(ch, live, if live { PassiveCheck::Passed } else { PassiveCheck::NotRun }),
+    )
+    .unwrap();
     B64.encode(proof.to_bytes())
 }
 

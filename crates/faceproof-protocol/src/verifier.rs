@@ -194,7 +194,8 @@ pub fn verify_proof(
     if proof.reference_digest != reference::reference_digest(enrolled.reference) {
         return reject(RejectReason::WrongReference);
     }
-    if liveness == LivenessPolicy::Required && proof.liveness_digest != liveness_digest(&proof.challenge, true, PassiveCheck::Passed)
+    if liveness == LivenessPolicy::Required
+        && proof.liveness_digest != liveness_digest(&proof.challenge, true, PassiveCheck::Passed)
     {
         return reject(RejectReason::LivenessFailed);
     }

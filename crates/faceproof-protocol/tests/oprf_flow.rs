@@ -32,7 +32,8 @@ fn a_login_needs_one_evaluation_per_challenge_and_verifies() {
     assert!(v.evaluate(&[9; 32], &key, login.blinded(), 1_000).is_err());
     let late = v.issue_challenge(&mut rng, 1_000).unwrap();
     assert!(v.evaluate(&late.nonce, &key, login.blinded(), late.expires_at + 1).is_err());
-    let proof = login.finish(&mut rng, &evaluated, liveness_digest(&ch, true, PassiveCheck::Passed)).unwrap().to_bytes();
+    let proof =
+        login.finish(&mut rng, &evaluated, liveness_digest(&ch, true, PassiveCheck::Passed)).unwrap().to_bytes();
     let enrolled = Enrolled { public_key: e.public_key, reference: &e.reference };
     assert!(v.verify(&proof, &enrolled, LivenessPolicy::Required, 1_500).is_ok());
 }

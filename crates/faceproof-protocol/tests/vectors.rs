@@ -62,7 +62,8 @@ fn reference_and_proof_known_answers() {
         LoginRequest::new(&mut rng, &secret, &e.reference, &challenge, MODEL, &views[..MAX_PROBE_VIEWS]).unwrap();
     let elements = login.blinded().len();
     let evaluated = key.evaluate(login.blinded()).unwrap();
-    let proof = login.finish(&mut rng, &evaluated, liveness_digest(&challenge, true, PassiveCheck::Passed)).unwrap().to_bytes();
+    let proof =
+        login.finish(&mut rng, &evaluated, liveness_digest(&challenge, true, PassiveCheck::Passed)).unwrap().to_bytes();
     let got = (
         hex(&reference_digest(&e.reference)),
         hex(&e.reference[..header_len]),
