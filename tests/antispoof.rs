@@ -156,6 +156,10 @@ fn analyze_and_capture_report_the_live_score_and_pass_the_portraits() {
         let q0 = quality(&plain, &img);
         assert_eq!(q0.live_score, None, "{name}");
         assert_eq!((q0.usable, &q0.reasons), (q.usable, &q.reasons), "{name}");
+        // the same face reframed into a 640x480 camera frame (the liveness tests' frames)
+        let framed = quality(product(), &common::camera_frame(product(), &img, 70.0));
+        println!("{name} in a camera frame: {:?}", framed.live_score);
+        assert!(framed.live_score.is_some_and(|s| s.is_live()), "{name}: {:?}", framed.reasons);
     }
     // one network alone does not run the check
     let mut half = FacePipeline::from_dir(MODELS).unwrap();
