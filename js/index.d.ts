@@ -5,6 +5,8 @@
 // the engine rejects it with a FaceproofError whose `code` says why.
 
 export declare const MODEL_FILES: readonly string[];
+/** The two passive anti-spoofing models ('antispoof_2.7_80.onnx', 'antispoof_4.0_80.onnx'). */
+export declare const ANTISPOOF_MODELS: readonly string[];
 export declare function defaultModelUrls(): Record<string, string>;
 export declare function imageDataFrom(source: CanvasImageSource, maxSide?: number): ImageData;
 
@@ -67,13 +69,31 @@ export interface EmbedOptions {
   reference?: boolean;
 }
 
+/** The passive anti-spoofing check on a frame: live when `score >= threshold`. */
+export interface LiveScore {
+  /** Probability that the face is live (not a printed photo), 0..1. */
+  score: number;
+  threshold: number;
+}
+
+export type QualityReason =
+  | 'NO_FACE' | 'MULTIPLE_FACES' | 'FACE_TOO_SMALL' | 'FACE_CUT_OFF' | 'TOO_DARK' | 'TOO_BRIGHT'
+  | 'LOW_CONTRAST' | 'BLURRED' | 'HEAD_TURNED' | 'HEAD_TILTED' | 'LOW_CONFIDENCE' | 'FACE_UNCLEAR'
+  /** The passive check judged the face a presentation attack (a printed photo). */
+  | 'PRESENTATION_ATTACK';
+
 export interface Quality {
   usable: boolean;
-  reasons: ('NO_FACE' | 'MULTIPLE_FACES' | 'FACE_TOO_SMALL' | 'FACE_CUT_OFF' | 'TOO_DARK' | 'TOO_BRIGHT' | 'LOW_CONTRAST' | 'BLURRED' | 'HEAD_TURNED' | 'HEAD_TILTED' | 'LOW_CONFIDENCE' | 'FACE_UNCLEAR')[];
+  reasons: QualityReason[];
   measures: {
     faces: number; score: number; eyeDistancePx: number; outside: number; brightness: number;
     contrast: number; sharpness: number; yawDeg: number; rollDeg: number; embeddingNorm: number | null;
   };
+  /**
+   * The passive anti-spoofing check, or null when it did not run (no face, or its models were
+   * not loaded: `create({antispoof: false})`). null is never a pass.
+   */
+  liveScore: LiveScore | null;
 }
 
 export interface Analysis {
@@ -88,7 +108,13 @@ export interface LivenessProgress {
   current: 'turnLeft' | 'turnRight' | 'comeCloser' | 'lookStraight' | null;
   done: boolean;
   passed: boolean;
-  failure: 'NO_FACE' | 'MULTIPLE_FACES' | 'FACE_CHANGED' | 'PROMPT_TIMEOUT' | 'SESSION_TIMEOUT' | 'WRONG_MOVEMENT' | 'BAD_TIMESTAMPS' | null;
+  failure: 'NO_FACE' | 'MULTIPLE_FACES' | 'FACE_CHANGED' | 'PROMPT_TIMEOUT' | 'SESSION_TIMEOUT' | 'WRONG_MOVEMENT' | 'BAD_TIMESTAMPS' | 'PRESENTATION_ATTACK' | null;
+  /**
+   * The passive anti-spoofing check over the frames that completed prompts: 'notRun' until it
+   * has run on each (for good without its models), 'failed' on a presentation attack. A relying
+   * party that requires liveness accepts a proof only after `passed: true` and `passive: 'passed'`.
+   */
+  passive: 'notRun' | 'failed' | 'passed';
   needsEmbedding: boolean;
 }
 
@@ -130,7 +156,7 @@ export interface LoadProgress {
 export interface CreateOptions {
   /**
    * Override model URLs by file name (see MODEL_FILES). `create()` downloads the three models
-   * verification needs; the ID-photo detector (blazeface_back_256.onnx) is downloaded and loaded
+   * verification needs and the two anti-spoofing models (unless `antispoof: false`); the ID-photo detector (blazeface_back_256.onnx) is downloaded and loaded
    * when a call first needs it (`compare`, `detector: 'back'`).
    */
   models?: Partial<Record<string, string | URL>>;
@@ -151,6 +177,12 @@ export interface CreateOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Bring your own worker (must run faceproof/worker.js). */
   worker?: Worker;
+  /**
+   * Load the passive anti-spoofing models (default true, about 0.9 MB). `false` skips them:
+   * `quality.liveScore` is then null, and a liveness run cannot produce a proof that a relying
+   * party requiring liveness accepts.
+   */
+  antispoof?: boolean;
 }
 
 /** The relying party's OPRF evaluation of blinded lock inputs (concatenated 32-byte elements): resolves to as many bytes. */
@@ -164,6 +196,8 @@ export interface CompareOptions {
 
 export declare class FaceProof {
   static create(options?: CreateOptions): Promise<FaceProof>;
+  /** Whether the passive anti-spoofing check runs (its models loaded). */
+  readonly antispoof: boolean;
   readonly timings: { wasmMs: number; fetchMs: number; loadMs: number; simd: 'relaxed' | 'simd128' | 'custom'; threads: number };
   newDeviceSecret(): Promise<Uint8Array>;
   detect(frame: Frame, options?: { detector?: 'front' | 'back' }): Promise<Face[]>;
@@ -186,7 +220,8 @@ export declare class FaceProof {
   enroll(args: { deviceSecret: Uint8Array; rpId: string; epoch?: number; evaluate: Evaluate }): Promise<Enrollment>;
   /**
    * `reference`: as enrollment made it (at most the largest valid reference); `requireLiveness`
-   * (default true): LIVENESS_FAILED without a passed liveness run for this challenge.
+   * (default true): LIVENESS_FAILED without a passed liveness run for this challenge (prompts
+   * passed and passive anti-spoofing check passed).
    */
   prove(args: { deviceSecret: Uint8Array; reference: Uint8Array; challenge: Challenge; evaluate: Evaluate; requireLiveness?: boolean }): Promise<Uint8Array>;
   /** Stop the worker: calls pending then, and every later call, reject with TERMINATED. */

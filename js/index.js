@@ -19,7 +19,12 @@ export const MODEL_FILES = Object.freeze([
   'blazeface_back_256.onnx',
   'facemesh_468.onnx',
   'mobilefacenet_192.onnx',
+  'antispoof_2.7_80.onnx',
+  'antispoof_4.0_80.onnx',
 ]);
+
+/** The passive anti-spoofing models (printed photos): loaded by default, left out with `antispoof: false`. */
+export const ANTISPOOF_MODELS = Object.freeze(['antispoof_2.7_80.onnx', 'antispoof_4.0_80.onnx']);
 
 /** Default model URLs (literal `new URL` calls so that bundlers can see them). */
 export function defaultModelUrls() {
@@ -28,6 +33,8 @@ export function defaultModelUrls() {
     'blazeface_back_256.onnx': new URL('./models/blazeface_back_256.onnx', import.meta.url).href,
     'facemesh_468.onnx': new URL('./models/facemesh_468.onnx', import.meta.url).href,
     'mobilefacenet_192.onnx': new URL('./models/mobilefacenet_192.onnx', import.meta.url).href,
+    'antispoof_2.7_80.onnx': new URL('./models/antispoof_2.7_80.onnx', import.meta.url).href,
+    'antispoof_4.0_80.onnx': new URL('./models/antispoof_4.0_80.onnx', import.meta.url).href,
   };
 }
 
@@ -214,7 +221,7 @@ const LAZY_MODELS = Object.freeze(['blazeface_back_256.onnx']);
 /** `create()` options, checked and copied (URLs as strings, as the worker receives them). */
 function createOptionsArg(options) {
   const o = objectArg(options, 'options', true) || {};
-  const { models, wasmUrl, threads, onProgress, worker } = o;
+  const { models, wasmUrl, threads, onProgress, worker, antispoof = true } = o;
   const url = (v, name) => {
     if (typeof v === 'string') return v;
     if (v instanceof URL) return v.href;
@@ -231,19 +238,29 @@ function createOptionsArg(options) {
   if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 64)) {
     throw invalid(`options.threads must be an integer from 1 to 64, not ${describe(threads)}`);
   }
+  if (typeof antispoof !== 'boolean') throw invalid(`options.antispoof must be true or false (left out: true), not ${describe(antispoof)}`);
+  if (!antispoof && ANTISPOOF_MODELS.some((name) => modelUrls[name] !== undefined)) {
+    throw invalid('options.antispoof is false but options.models names an anti-spoofing model');
+  }
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid(`options.onProgress must be a function, not ${describe(onProgress)}`);
   if (worker !== undefined && (worker === null || typeof worker !== 'object' || typeof worker.postMessage !== 'function' || typeof worker.terminate !== 'function')) {
     throw invalid(`options.worker must be a Worker, not ${describe(worker)}`);
   }
-  return { models: modelUrls, wasmUrl: wasmUrl === undefined ? undefined : url(wasmUrl, 'options.wasmUrl'), threads, onProgress, worker };
+  return { models: modelUrls, wasmUrl: wasmUrl === undefined ? undefined : url(wasmUrl, 'options.wasmUrl'), threads, onProgress, worker, antispoof };
 }
 
 export class FaceProof {
   #transport;
   #limits;
 
-  constructor(transport, timings, limits) {
+  constructor(transport, timings, limits, antispoof) {
     this.#transport = transport;
+    /**
+     * Whether the passive anti-spoofing check runs (its two models loaded): `analyze`/`capture`
+     * then report `quality.liveScore`, and liveness runs check their frames. Without it a proof
+     * that requires liveness fails verification.
+     */
+    this.antispoof = antispoof;
     // sizes the worker's module accepts (limits() in wasm)
     this.#limits = { maxImageSide: MAX_SIDE, maxReferenceBytes: Infinity, ...limits };
     /** Cold-start breakdown {wasmMs, fetchMs, loadMs}, which module runs (simd: 'relaxed', 'simd128' or 'custom' for wasmUrl) and on how many threads. */
@@ -255,11 +272,14 @@ export class FaceProof {
    * `threads: 2` uses the threads build where the page is cross-origin isolated (and one thread elsewhere).
    * `onProgress({file, loaded, total})`: bytes over everything this downloads (.wasm and models),
    * `total` fixed from the first report, `loaded` never decreasing and ending at `total`.
-   * @param {{models?: Record<string,string>, wasmUrl?: string, threads?: number, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker}} [options]
+   * `antispoof: false` leaves out the passive anti-spoofing models (liveness then cannot pass a
+   * relying party that requires it).
+   * @param {{models?: Record<string,string>, wasmUrl?: string, threads?: number, onProgress?: (p:{file:string,loaded:number,total:number})=>void, worker?: Worker, antispoof?: boolean}} [options]
    */
   static async create(options) {
     const o = checked(() => createOptionsArg(options));
-    const all = { ...defaultModelUrls(), ...o.models };
+    const all = Object.fromEntries(Object.entries({ ...defaultModelUrls(), ...o.models })
+      .filter(([name]) => o.antispoof || !ANTISPOOF_MODELS.includes(name)));
     // what verification needs now; the ID-photo detector on first use (`compare`, `detector: 'back'`)
     const models = Object.fromEntries(Object.entries(all).filter(([name]) => !LAZY_MODELS.includes(name)));
     const lazyModels = Object.fromEntries(Object.entries(all).filter(([name]) => LAZY_MODELS.includes(name)));
@@ -270,7 +290,7 @@ export class FaceProof {
         op: 'init', models, lazyModels, wasmUrl: o.wasmUrl, threads: o.threads,
         customModels: Object.keys(o.models), // at the page's URLs: sizes from the responses, not the package's list (onProgress)
       });
-      return new FaceProof(transport, timings, limits);
+      return new FaceProof(transport, timings, limits, o.antispoof);
     } catch (e) {
       transport.terminate();
       throw e;
@@ -364,7 +384,12 @@ export class FaceProof {
     });
   }
 
-  /** Start the liveness prompts chosen by the server's challenge: {prompts, step, current, done, passed, failure}. */
+  /**
+   * Start the liveness prompts chosen by the server's challenge: {prompts, step, current, done,
+   * passed, failure, passive, needsEmbedding}. The frames that complete prompts also go through
+   * the passive anti-spoofing check (failure PRESENTATION_ATTACK; `passive`: 'notRun' without
+   * its models, 'failed', 'passed').
+   */
   startLiveness(challenge) {
     return FaceProof.#run(this, 'startLiveness', () => ({ args: [challengeArg(challenge, 'challenge')] }));
   }
@@ -385,8 +410,8 @@ export class FaceProof {
    * Captured live faces + server challenge → proof bytes (FACE_MISMATCH if the face does not
    * open the key). The reference and the challenge are checked first (CHALLENGE_EXPIRED,
    * WRONG_RP_ID, REFERENCE_DECRYPT), then the liveness run for this challenge
-   * (`requireLiveness`, default true: LIVENESS_FAILED without a passed run); its outcome is
-   * signed in. `evaluate(blinded)` as for `enroll`.
+   * (`requireLiveness`, default true: LIVENESS_FAILED without a passed run, prompts and passive
+   * anti-spoofing check both); its outcome is signed in. `evaluate(blinded)` as for `enroll`.
    */
   prove(args) {
     return FaceProof.#run(this, 'proveStart', (limits) => {

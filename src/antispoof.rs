@@ -62,12 +62,17 @@ impl AntiSpoof {
     /// `onnx` in the order of [`files`]. [`Precision::Int8Pointwise`] runs the 1x1
     /// convolutions whose weights are stored in int8 (the `models/web` files) in 8-bit integers.
     pub fn load(onnx_2_7: Vec<u8>, onnx_4_0: Vec<u8>, precision: Precision) -> Result<AntiSpoof> {
-        Ok(AntiSpoof {
-            models: [
-                Model::load("antispoof_2.7_80", onnx_2_7, precision, "input", &["logits"])?,
-                Model::load("antispoof_4.0_80", onnx_4_0, precision, "input", &["logits"])?,
-            ],
-        })
+        Ok(AntiSpoof { models: [load_network(0, onnx_2_7, precision)?, load_network(1, onnx_4_0, precision)?] })
+    }
+
+    /// The two networks loaded one at a time ([`load_network`]), in the order of [`files`].
+    pub fn from_networks(models: [Model; 2]) -> AntiSpoof {
+        AntiSpoof { models }
+    }
+
+    /// The two networks, in the order of [`files`].
+    pub fn into_networks(self) -> [Model; 2] {
+        self.models
     }
 
     /// Both files from a directory.
@@ -95,6 +100,16 @@ impl AntiSpoof {
         let live = (probabilities[0][1] + probabilities[1][1]) / 2.0;
         Ok(SpoofScore { live, probabilities })
     }
+}
+
+/// One of the two networks, `index` in the order of [`files`] (0: 2.7x, 1: 4.0x).
+pub fn load_network(index: usize, onnx: Vec<u8>, precision: Precision) -> Result<Model> {
+    let name = match index {
+        0 => "antispoof_2.7_80",
+        1 => "antispoof_4.0_80",
+        _ => return Err(Error::InvalidArgument(format!("antispoof: no network {index}"))),
+    };
+    Model::load(name, onnx, precision, "input", &["logits"])
 }
 
 fn softmax(z: [f32; 3]) -> [f32; 3] {

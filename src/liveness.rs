@@ -3,15 +3,19 @@
 //! The challenge nonce picks a short prompt sequence (so the server knows what was asked);
 //! [`LivenessSession`] checks each prompt from per-frame pose measurements, within time
 //! limits, and checks that the same face is present throughout (one face per frame, no jump
-//! of position, embedding similarity at every completed prompt). Its outcome becomes the
-//! liveness digest signed into the proof (`faceproof_protocol::liveness_digest`).
+//! of position, embedding similarity at every completed prompt). The frames it embeds (the
+//! first one and each one that completes a prompt, the final "look straight" frame among them)
+//! also carry the passive anti-spoofing verdict: one judged a presentation attack fails the
+//! session, and a session in which the passive check did not run says so ([`PassiveCheck`]).
+//! Both outcomes become the liveness digest signed into the proof
+//! (`faceproof_protocol::liveness_digest`).
 //!
 //! What it can and cannot stop is in the README ("Security" and "Limits").
 
 use crate::embed::Embedding;
 use serde::Serialize;
 
-pub use faceproof_protocol::{prompts_for, Prompt, PROMPTS};
+pub use faceproof_protocol::{prompts_for, PassiveCheck, Prompt, PROMPTS};
 
 /// Limits of a session.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -54,6 +58,9 @@ pub struct Observation {
     pub center: [f32; 2],
     /// Present on frames where a prompt may complete (the caller embeds those).
     pub embedding: Option<Embedding>,
+    /// With the embedding: the passive anti-spoofing verdict on the frame (`Some(true)`: live),
+    /// `None` when the check did not run.
+    pub live: Option<bool>,
 }
 
 /// Why a session failed.
@@ -70,6 +77,9 @@ pub enum Failure {
     WrongMovement,
     /// Frames must arrive in time order.
     BadTimestamps,
+    /// The passive anti-spoofing check judged a checked frame a presentation attack (a
+    /// printed photo).
+    PresentationAttack,
 }
 
 /// The state after a frame.
@@ -83,6 +93,10 @@ pub struct Progress {
     pub done: bool,
     pub passed: bool,
     pub failure: Option<Failure>,
+    /// The passive anti-spoofing check over the frames checked so far: `notRun` until it has
+    /// run on every one of them (and for good when its models are not loaded), `failed` on a
+    /// presentation attack. A proof signs this with the prompts' outcome.
+    pub passive: PassiveCheck,
     /// True when the caller should embed this frame and call `observe` again with it (the
     /// first frame, and frames where a prompt's condition is met: same-face checks).
     pub needs_embedding: bool,
@@ -103,6 +117,9 @@ pub struct LivenessSession {
     last: Option<(f64, [f32; 2], f32)>,
     anchor: Option<Embedding>,
     failure: Option<Failure>,
+    /// Embedded frames the passive check judged live, and embedded frames it did not run on.
+    passive_live: usize,
+    passive_missing: usize,
 }
 
 impl LivenessSession {
@@ -118,11 +135,25 @@ impl LivenessSession {
             last: None,
             anchor: None,
             failure: None,
+            passive_live: 0,
+            passive_missing: 0,
         }
     }
 
     pub fn passed(&self) -> bool {
         self.failure.is_none() && self.step == self.prompts.len()
+    }
+
+    /// The passive check's outcome so far: `Passed` only when it ran on every embedded frame
+    /// (at least one) and judged each live.
+    pub fn passive(&self) -> PassiveCheck {
+        if self.failure == Some(Failure::PresentationAttack) {
+            PassiveCheck::Failed
+        } else if self.passive_missing > 0 || self.passive_live == 0 {
+            PassiveCheck::NotRun
+        } else {
+            PassiveCheck::Passed
+        }
     }
 
     pub fn progress(&self, needs_embedding: bool) -> Progress {
@@ -134,6 +165,7 @@ impl LivenessSession {
             done,
             passed: self.passed(),
             failure: self.failure,
+            passive: self.passive(),
             needs_embedding,
         }
     }
@@ -141,6 +173,16 @@ impl LivenessSession {
     fn fail(&mut self, f: Failure) -> Progress {
         self.failure = Some(f);
         self.progress(false)
+    }
+
+    /// Take the passive verdict of an embedded frame: `false` when it is an attack.
+    fn passive_ok(&mut self, o: &Observation) -> bool {
+        match o.live {
+            Some(true) => self.passive_live += 1,
+            Some(false) => return false,
+            None => self.passive_missing += 1,
+        }
+        true
     }
 
     /// Feed one frame. Frames where the current prompt's condition holds must carry an
@@ -182,6 +224,9 @@ impl LivenessSession {
                 Some(e) => self.anchor = Some(e.clone()),
                 None => return self.progress(true),
             }
+            if !self.passive_ok(o) {
+                return self.fail(Failure::PresentationAttack);
+            }
         }
         if self.step_baseline_eyes == 0.0 {
             self.step_baseline_eyes = o.eye_distance_px;
@@ -210,6 +255,9 @@ impl LivenessSession {
         if self.anchor.as_ref().is_some_and(|a| a.cosine(e) < l.min_same_face) {
             return self.fail(Failure::FaceChanged);
         }
+        if !self.passive_ok(o) {
+            return self.fail(Failure::PresentationAttack);
+        }
         self.step += 1;
         self.centered_in_step = false;
         self.step_started = o.time_ms;
@@ -234,5 +282,54 @@ mod tests {
             seen.insert((p[0], p[1]));
         }
         assert_eq!(seen.len(), 6, "all six orders of two movements occur");
+    }
+
+    /// A session performed correctly, every frame embedded and carrying `live` as the passive
+    /// verdict (`attack_at`: the frame judged a presentation attack instead).
+    fn perform(live: Option<bool>, attack_at: Option<usize>) -> Progress {
+        let nonce = [7u8; 32];
+        let mut s = LivenessSession::new(&nonce, LivenessLimits::DEFAULT);
+        let frame = |yaw: f32, eyes: f32| (yaw, eyes);
+        let mut frames = vec![frame(0.0, 40.0)];
+        for p in prompts_for(&nonce) {
+            frames.push(match p {
+                Prompt::TurnLeft => frame(20.0, 40.0),
+                Prompt::TurnRight => frame(-20.0, 40.0),
+                Prompt::ComeCloser => frame(0.0, 60.0),
+                Prompt::LookStraight => frame(0.0, 40.0),
+            });
+            frames.push(frame(0.0, 40.0));
+        }
+        let mut last = s.progress(false);
+        for (i, (yaw, eyes)) in frames.into_iter().enumerate() {
+            let o = Observation {
+                time_ms: i as f64 * 500.0,
+                faces: 1,
+                yaw_deg: yaw,
+                eye_distance_px: eyes,
+                center: [320.0, 240.0],
+                embedding: Some(Embedding(vec![0.6, 0.8])),
+                live: if attack_at == Some(i) { Some(false) } else { live },
+            };
+            last = s.observe(&o);
+            assert!(!last.needs_embedding);
+        }
+        last
+    }
+
+    #[test]
+    fn the_passive_check_must_run_and_pass_on_the_embedded_frames() {
+        let p = perform(Some(true), None);
+        assert!(p.passed && p.passive == PassiveCheck::Passed, "{p:?}");
+        // without the anti-spoofing models the prompts pass, and the session says the check
+        // did not run (a relying party that requires liveness refuses that proof)
+        let p = perform(None, None);
+        assert!(p.passed && p.passive == PassiveCheck::NotRun, "{p:?}");
+        // an attack on the first frame, or on a frame that completes a prompt, fails the run
+        for at in [0, 1, 4] {
+            let p = perform(Some(true), Some(at));
+            assert_eq!(p.failure, Some(Failure::PresentationAttack), "frame {at}: {p:?}");
+            assert!(!p.passed && p.passive == PassiveCheck::Failed, "{p:?}");
+        }
     }
 }

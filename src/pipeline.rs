@@ -5,6 +5,7 @@
 //! equality test checks; [`Alignment::FaceMesh`] is the production path (FaceMesh 5 points).
 
 use crate::align::{align, align_jittered, arcface_4, Jitter, ARCFACE_5};
+use crate::antispoof::{self, AntiSpoof};
 use crate::clock::now_ms;
 use crate::detect::{Detection, Detector, DetectorKind, MIN_SCORE};
 use crate::embed::{Embedder, Embedding};
@@ -12,7 +13,13 @@ use crate::error::{Error, Result};
 use crate::image::{Pixels, RgbImage};
 use crate::landmarks::{Landmarker, Mesh};
 use crate::liveness::{LivenessSession, Observation, Progress, Prompt};
-use crate::quality::{self, Limits, Quality};
+use crate::model::Model;
+use crate::quality::{self, Limits, LiveScore, Quality};
+
+/// How the anti-spoofing networks compute: float32, also for the int8-weight files of
+/// `models/web` (dequantized at load). In int8 they score the same but run about 8x slower
+/// (docs/anti-spoofing.md, "Cost").
+const ANTISPOOF_PRECISION: Precision = Precision::Float32;
 
 pub use crate::model::Precision;
 
@@ -22,6 +29,10 @@ pub mod files {
     pub const DETECTOR_BACK: &str = "blazeface_back_256.onnx";
     pub const LANDMARKS: &str = "facemesh_468.onnx";
     pub const EMBEDDER: &str = "mobilefacenet_192.onnx";
+    /// The passive anti-spoofing networks ([`crate::antispoof`]): the check runs once both
+    /// are loaded.
+    pub const ANTISPOOF_2_7: &str = crate::antispoof::files::SCALE_2_7;
+    pub const ANTISPOOF_4_0: &str = crate::antispoof::files::SCALE_4_0;
 }
 
 /// How the face is placed on the 112x112 template.
@@ -174,14 +185,20 @@ fn move_detection(d: &Detection, from: [[f64; 2]; 2], to: [[f64; 2]; 2]) -> Opti
     Some(Detection { score: d.score, bbox: [c[0] - hw, c[1] - hh, c[0] + hw, c[1] + hh], keypoints })
 }
 
-/// The four networks. Each is optional so that a page can load only what it needs (the
-/// back-range detector is only for ID photos).
+/// The networks. Each is optional so that a page can load only what it needs (the
+/// back-range detector is only for ID photos). Without the two anti-spoofing networks, frames
+/// are not checked for presentation attacks, and results say so (`live_score: None`,
+/// [`crate::liveness::PassiveCheck::NotRun`]).
 #[derive(Default)]
 pub struct FacePipeline {
     pub front: Option<Detector>,
     pub back: Option<Detector>,
     pub landmarker: Option<Landmarker>,
     pub embedder: Option<Embedder>,
+    pub antispoof: Option<AntiSpoof>,
+    /// An anti-spoofing network loaded while the other one is not yet (order of
+    /// [`antispoof::files`]).
+    antispoof_half: [Option<Model>; 2],
     /// How the embedder loaded by [`FacePipeline::load_model`] computes.
     pub precision: Precision,
 }
@@ -204,8 +221,17 @@ impl FacePipeline {
             back: Some(Detector::load(DetectorKind::Back256, read(files::DETECTOR_BACK)?)?),
             landmarker: Some(Landmarker::load(read(files::LANDMARKS)?)?),
             embedder: Some(Embedder::load(read(files::EMBEDDER)?, precision)?),
+            antispoof: None,
+            antispoof_half: [None, None],
             precision,
         })
+    }
+
+    /// Also load the two anti-spoofing networks from `dir` (`models/` or `models/web/`), as
+    /// [`FacePipeline::load_model`] loads them.
+    pub fn with_antispoof_from(mut self, dir: impl AsRef<std::path::Path>) -> Result<FacePipeline> {
+        self.antispoof = Some(AntiSpoof::from_dir(dir, ANTISPOOF_PRECISION)?);
+        Ok(self)
     }
 
     /// Load one model from its bytes; `name` is one of [`files`].
@@ -215,6 +241,20 @@ impl FacePipeline {
             files::DETECTOR_BACK => self.back = Some(Detector::load(DetectorKind::Back256, onnx)?),
             files::LANDMARKS => self.landmarker = Some(Landmarker::load(onnx)?),
             files::EMBEDDER => self.embedder = Some(Embedder::load(onnx, self.precision)?),
+            files::ANTISPOOF_2_7 | files::ANTISPOOF_4_0 => {
+                let i = usize::from(name == files::ANTISPOOF_4_0);
+                let network = antispoof::load_network(i, onnx, ANTISPOOF_PRECISION)?;
+                // a reload replaces its network in a complete pair, or waits for the other one
+                let mut half = std::mem::take(&mut self.antispoof_half);
+                if let Some(pair) = self.antispoof.take() {
+                    half = pair.into_networks().map(Some);
+                }
+                half[i] = Some(network);
+                match half {
+                    [Some(a), Some(b)] => self.antispoof = Some(AntiSpoof::from_networks([a, b])),
+                    half => self.antispoof_half = half,
+                }
+            }
             other => return Err(Error::InvalidArgument(format!("unknown model {other:?}"))),
         }
         Ok(())
@@ -233,14 +273,32 @@ impl FacePipeline {
         self.embedder.as_ref().ok_or(Error::ModelNotLoaded(files::EMBEDDER))
     }
 
+    /// The passive anti-spoofing live score of `face` under `limits`, `None` when its models
+    /// are not loaded.
+    pub fn live_score(&self, img: &impl Pixels, face: &Detection, limits: &Limits) -> Result<Option<LiveScore>> {
+        let Some(a) = &self.antispoof else { return Ok(None) };
+        Ok(Some(LiveScore { score: a.score(img, face)?.live, threshold: limits.min_live_score }))
+    }
+
     /// Every face above `min_score`, best first.
     pub fn detect(&self, img: &impl Pixels, kind: DetectorKind, min_score: f32) -> Result<Vec<Detection>> {
         self.detector(kind)?.detect(img, min_score)
     }
 
     /// Quality check of a live frame without embedding it (cheap enough for every preview
-    /// frame): all faces, the largest one's landmarks and the quality verdict.
+    /// frame): all faces, the largest one's landmarks and the quality verdict, with the
+    /// passive anti-spoofing check when its models are loaded.
     pub fn analyze(&self, img: &impl Pixels, detector: DetectorKind, limits: &Limits) -> Result<Analysis> {
+        self.analyze_with(img, detector, limits, true)
+    }
+
+    fn analyze_with(
+        &self,
+        img: &impl Pixels,
+        detector: DetectorKind,
+        limits: &Limits,
+        passive: bool,
+    ) -> Result<Analysis> {
         let t0 = now_ms();
         let faces = self.detect(img, detector, MIN_SCORE)?;
         let Some(main) =
@@ -253,7 +311,7 @@ impl FacePipeline {
                 ms: now_ms() - t0,
             });
         };
-        let (quality, mesh) = self.assess(img, main, faces.len(), limits)?;
+        let (quality, mesh) = self.assess_with(img, main, faces.len(), limits, passive)?;
         Ok(Analysis { quality, faces, mesh, ms: now_ms() - t0 })
     }
 
@@ -289,7 +347,8 @@ impl FacePipeline {
         Ok(a)
     }
 
-    /// Quality of one detected face (`faces`: how many the frame has).
+    /// Quality of one detected face (`faces`: how many the frame has), with the passive
+    /// anti-spoofing check when its models are loaded.
     pub fn assess(
         &self,
         img: &impl Pixels,
@@ -297,23 +356,40 @@ impl FacePipeline {
         faces: usize,
         limits: &Limits,
     ) -> Result<(Quality, Option<Mesh>)> {
+        self.assess_with(img, face, faces, limits, true)
+    }
+
+    fn assess_with(
+        &self,
+        img: &impl Pixels,
+        face: Detection,
+        faces: usize,
+        limits: &Limits,
+        passive: bool,
+    ) -> Result<(Quality, Option<Mesh>)> {
         let located = self.place(img, face.clone(), faces, Alignment::FaceMesh, 0.0)?;
         let aligned = align(img, &located.points, located.template)?;
         let p = &located.points;
-        let q = quality::assess(img, faces, Some((&face, [p[0], p[1], p[2]], &aligned)), limits);
+        let mut q = quality::assess(img, faces, Some((&face, [p[0], p[1], p[2]], &aligned)), limits);
+        if passive {
+            if let Some(s) = self.live_score(img, &face, limits)? {
+                q = q.with_live_score(s.score, limits);
+            }
+        }
         Ok((q, located.mesh))
     }
 
-    /// Feed one camera frame to a liveness session: measure the frame, and embed it when the
-    /// session asks (first frame, and frames that meet a prompt). Returns the progress and,
-    /// when the final "look straight" prompt passes on this frame, its views for the proof.
+    /// Feed one camera frame to a liveness session: measure the frame, and embed it and run
+    /// the passive anti-spoofing check on it when the session asks (first frame, and frames
+    /// that meet a prompt). Returns the progress and, when the final "look straight" prompt
+    /// passes on this frame, its views for the proof.
     pub fn liveness_frame(
         &self,
         session: &mut LivenessSession,
         img: &impl Pixels,
         time_ms: f64,
     ) -> Result<(Progress, Option<Vec<Embedding>>)> {
-        let a = self.analyze(img, DetectorKind::Front128, &Limits::DEFAULT)?;
+        let a = self.analyze_with(img, DetectorKind::Front128, &Limits::DEFAULT, false)?;
         let main = a.faces.iter().max_by(|x, y| (x.width() * x.height()).total_cmp(&(y.width() * y.height())));
         let mut obs = Observation {
             time_ms,
@@ -322,10 +398,15 @@ impl FacePipeline {
             eye_distance_px: a.quality.measures.eye_distance_px,
             center: main.map(|d| d.center()).unwrap_or_default(),
             embedding: None,
+            live: None,
         };
         let p = session.observe(&obs);
         if !p.needs_embedding {
             return Ok((p, None));
+        }
+        // the session asks for an embedding only on frames with exactly one face
+        if let Some(face) = main {
+            obs.live = self.live_score(img, face, &Limits::DEFAULT)?.map(|s| s.is_live());
         }
         let opts = TemplateOptions::default();
         if p.current == Some(Prompt::LookStraight) {

@@ -24,6 +24,9 @@ pub enum Reason {
     LowConfidence,
     /// The embedding network finds little identity in the face (short raw embedding).
     FaceUnclear,
+    /// The passive anti-spoofing check judges the face a presentation attack (a printed
+    /// photo): its live score is under [`Limits::min_live_score`].
+    PresentationAttack,
 }
 
 /// Limits for a usable frame.
@@ -44,6 +47,8 @@ pub struct Limits {
     /// Raw embedding length ([`crate::embed::Embedder::embed_with_norms`]): the 5th
     /// percentile over lfw-dev images.
     pub min_embedding_norm: f32,
+    /// Lowest passive live score ([`crate::antispoof::SpoofScore::live`]) of a live face.
+    pub min_live_score: f32,
 }
 
 impl Limits {
@@ -58,6 +63,7 @@ impl Limits {
         max_roll_deg: 20.0,
         min_score: 0.7,
         min_embedding_norm: 57.0,
+        min_live_score: crate::antispoof::DEFAULT_THRESHOLD,
     };
 }
 
@@ -82,6 +88,21 @@ pub struct Measures {
     pub embedding_norm: Option<f32>,
 }
 
+/// The passive anti-spoofing verdict on a frame: live when `score >= threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveScore {
+    /// [`crate::antispoof::SpoofScore::live`], 0..1.
+    pub score: f32,
+    pub threshold: f32,
+}
+
+impl LiveScore {
+    pub fn is_live(&self) -> bool {
+        self.score >= self.threshold
+    }
+}
+
 /// Measures plus verdict.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,6 +110,9 @@ pub struct Quality {
     pub usable: bool,
     pub reasons: Vec<Reason>,
     pub measures: Measures,
+    /// The passive anti-spoofing check on the face, `None` when it did not run: no face, or
+    /// the anti-spoofing models are not loaded. `None` is never a pass.
+    pub live_score: Option<LiveScore>,
 }
 
 impl Quality {
@@ -97,6 +121,17 @@ impl Quality {
         self.measures.embedding_norm = Some(norm);
         if norm < limits.min_embedding_norm && !self.reasons.contains(&Reason::NoFace) {
             self.reasons.push(Reason::FaceUnclear);
+            self.usable = false;
+        }
+        self
+    }
+
+    /// Add the passive anti-spoofing score: [`Reason::PresentationAttack`] under the limit.
+    pub fn with_live_score(mut self, live: f32, limits: &Limits) -> Quality {
+        let s = LiveScore { score: live, threshold: limits.min_live_score };
+        self.live_score = Some(s);
+        if !s.is_live() && !self.reasons.contains(&Reason::PresentationAttack) {
+            self.reasons.push(Reason::PresentationAttack);
             self.usable = false;
         }
         self
@@ -179,7 +214,7 @@ pub fn assess(
     let mut reasons = vec![];
     let Some((det, [eye_l, eye_r, nose], aligned)) = face else {
         reasons.push(Reason::NoFace);
-        return Quality { usable: false, reasons, measures: m };
+        return Quality { usable: false, reasons, measures: m, live_score: None };
     };
     if faces > 1 {
         reasons.push(Reason::MultipleFaces);
@@ -227,7 +262,7 @@ pub fn assess(
     if m.score < limits.min_score {
         reasons.push(Reason::LowConfidence);
     }
-    Quality { usable: reasons.is_empty(), reasons, measures: m }
+    Quality { usable: reasons.is_empty(), reasons, measures: m, live_score: None }
 }
 
 #[cfg(test)]

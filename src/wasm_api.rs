@@ -346,7 +346,8 @@ mod engine {
     use crate::pipeline::{Alignment, FacePipeline, Selection, StageTimes, TemplateOptions, Tracker};
     use crate::quality::{Limits, Quality};
     use faceproof_protocol::{
-        check_reference, liveness_digest, EnrollmentRequest, LockParams, LoginRequest, ELEMENT_BYTES, MAX_PROBE_VIEWS,
+        check_reference, liveness_digest, EnrollmentRequest, LockParams, LoginRequest, PassiveCheck, ELEMENT_BYTES,
+        MAX_PROBE_VIEWS,
     };
 
     /// Options accepted by `embed`, `template` and `capture` (all optional).
@@ -647,7 +648,9 @@ mod engine {
         }
 
         /// Quality of a live frame, cheap enough for every preview frame (no embedding):
-        /// `{faces, quality: {usable, reasons: ["TOO_DARK", ...], measures}, ms}`. With
+        /// `{faces, quality: {usable, reasons: ["TOO_DARK", ...], measures, liveScore}, ms}`;
+        /// `liveScore` is `{score, threshold}` of the passive anti-spoofing check (reason
+        /// `PRESENTATION_ATTACK` under the threshold), `null` when it did not run. With
         /// `{track: true}` (consecutive frames of one video) the detector runs on one frame in
         /// four while a single face is tracked.
         pub fn analyze(
@@ -686,7 +689,9 @@ mod engine {
         }
 
         /// Feed one camera frame (with its timestamp in ms) to the liveness run. The frame
-        /// that completes "look straight" is captured for `prove`.
+        /// that completes "look straight" is captured for `prove`. The frames the run embeds
+        /// are also checked by the passive anti-spoofing check (`passive` in the progress;
+        /// failure `PRESENTATION_ATTACK`).
         #[wasm_bindgen(js_name = livenessFrame)]
         pub fn liveness_frame(
             &mut self,
@@ -775,7 +780,9 @@ mod engine {
         }
 
         /// Keep the face of this frame for `enroll` / `prove` if its quality is usable:
-        /// `{captured, quality, face, times}` (exactly one face, else an error).
+        /// `{captured, quality, face, times}` (exactly one face, else an error). With the
+        /// anti-spoofing models loaded, a frame judged a presentation attack is not kept
+        /// (`PRESENTATION_ATTACK`, `quality.liveScore`).
         pub fn capture(
             &mut self,
             rgba: JsValue,
@@ -894,11 +901,22 @@ mod engine {
                     faceproof_protocol::RejectReason::Expired,
                 )));
             }
-            let passed = matches!(&self.liveness, Some(l) if l.challenge == ch && l.session.passed());
-            if require_liveness && !passed {
-                return Err(js_error(faceproof_protocol::Error::ProofRejected(
-                    faceproof_protocol::RejectReason::LivenessFailed,
-                )));
+            // the prompts' outcome and the passive check's, both signed in: a relying party
+            // that requires liveness accepts only (true, Passed)
+            let (passed, passive) = match &self.liveness {
+                Some(l) if l.challenge == ch => (l.session.passed(), l.session.passive()),
+                _ => (false, PassiveCheck::NotRun),
+            };
+            if require_liveness && !(passed && passive == PassiveCheck::Passed) {
+                let e = faceproof_protocol::Error::ProofRejected(faceproof_protocol::RejectReason::LivenessFailed);
+                let why = match (passed, passive) {
+                    (false, _) => "no passed liveness run for this challenge",
+                    (true, PassiveCheck::NotRun) => {
+                        "the passive anti-spoofing check did not run (load antispoof_2.7_80.onnx and antispoof_4.0_80.onnx)"
+                    }
+                    (true, _) => "the passive anti-spoofing check found a presentation attack",
+                };
+                return Err(coded_error(&format!("{e}: {why}"), e.code()));
             }
             let mut views = self.captured_views()?;
             views.truncate(MAX_PROBE_VIEWS);
@@ -906,7 +924,7 @@ mod engine {
                 LoginRequest::new(&mut OsRng, &secret, reference_bytes, &ch, crate::embed::MODEL_NAME, &views)
                     .map_err(js_error)?;
             let blinded = join_elements(request.blinded());
-            self.pending = Some(Pending::Login(request, liveness_digest(&ch, passed)));
+            self.pending = Some(Pending::Login(request, liveness_digest(&ch, passed, passive)));
             Ok(blinded)
         }
 

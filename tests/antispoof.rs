@@ -6,10 +6,12 @@
 
 mod common;
 
+use faceproof::align::Jitter;
 use faceproof::antispoof::{self, AntiSpoof, DEFAULT_THRESHOLD};
 use faceproof::detect::{Detection, Detector, DetectorKind, MIN_SCORE};
 use faceproof::image::{RgbImage, RgbaFrame};
-use faceproof::pipeline::{files, Precision};
+use faceproof::pipeline::{files, FacePipeline, Precision, TemplateOptions};
+use faceproof::quality::{Limits, Quality, Reason};
 use std::sync::OnceLock;
 
 const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
@@ -115,4 +117,98 @@ fn faces_at_the_border_and_bad_boxes() {
     face.bbox = [5000.0, 5000.0, 5100.0, 5100.0];
     let e = float_models().score(&img, &face).unwrap_err();
     assert_eq!(e.code(), "INVALID_ARGUMENT");
+}
+
+// The check in the product: `FacePipeline` with the two shipped anti-spoofing models loaded by
+// file name, as the browser loads them.
+
+fn product() -> &'static FacePipeline {
+    static P: OnceLock<FacePipeline> = OnceLock::new();
+    P.get_or_init(|| {
+        let mut p = FacePipeline::from_dir(MODELS).unwrap();
+        for name in [files::ANTISPOOF_2_7, files::ANTISPOOF_4_0] {
+            p.load_model(name, std::fs::read(format!("{WEB_MODELS}/{name}")).unwrap()).unwrap();
+        }
+        p
+    })
+}
+
+fn quality(p: &FacePipeline, img: &RgbImage) -> Quality {
+    p.analyze(img, DetectorKind::Front128, &Limits::DEFAULT).unwrap().quality
+}
+
+#[test]
+fn analyze_and_capture_report_the_live_score_and_pass_the_portraits() {
+    let plain = FacePipeline::from_dir(MODELS).unwrap();
+    for name in common::PORTRAITS {
+        let img = portrait(name);
+        let q = quality(product(), &img);
+        let s = q.live_score.unwrap_or_else(|| panic!("{name}: the check did not run"));
+        println!("{name}: {s:?} {:?}", q.reasons);
+        assert_eq!(s.threshold, DEFAULT_THRESHOLD);
+        assert!(s.is_live() && s.score > 0.95, "{name}: {s:?}");
+        assert!(q.usable && !q.reasons.contains(&Reason::PresentationAttack), "{name}: {:?}", q.reasons);
+        // what `capture` runs: the template and its views, then the frame's quality
+        let (t, _) = product().views(&img, &TemplateOptions::default(), &Jitter::ENROLL).unwrap();
+        let (c, _) = product().assess(&img, t.detection.clone(), t.faces_seen, &Limits::DEFAULT).unwrap();
+        assert_eq!(c.live_score, q.live_score, "{name}");
+        // without the models: the same verdict otherwise, and no score rather than a pass
+        let q0 = quality(&plain, &img);
+        assert_eq!(q0.live_score, None, "{name}");
+        assert_eq!((q0.usable, &q0.reasons), (q.usable, &q.reasons), "{name}");
+        // the same face reframed into a 640x480 camera frame (the liveness tests' frames)
+        let framed = quality(product(), &common::camera_frame(product(), &img, 70.0));
+        println!("{name} in a camera frame: {:?}", framed.live_score);
+        assert!(framed.live_score.is_some_and(|s| s.is_live()), "{name}: {:?}", framed.reasons);
+    }
+    // one network alone does not run the check
+    let mut half = FacePipeline::from_dir(MODELS).unwrap();
+    let name = files::ANTISPOOF_4_0;
+    half.load_model(name, std::fs::read(format!("{WEB_MODELS}/{name}")).unwrap()).unwrap();
+    assert_eq!(quality(&half, &portrait("obama.jpg")).live_score, None);
+    // no face: nothing to check
+    let q = quality(product(), &RgbImage::new(320, 240));
+    assert_eq!((q.live_score, q.reasons), (None, vec![Reason::NoFace]));
+}
+
+/// nuaa-dev (research use only, not in the repository; the test does nothing without it):
+/// live webcam frames and printed photos of the same 9 people held up to the webcam.
+const NUAA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/nuaa-dev");
+
+/// `(label, file)` of every `step`-th frame of nuaa-dev, or `None` without the data.
+pub fn nuaa_frames(step: usize) -> Option<Vec<(String, String)>> {
+    let labels = std::fs::read_to_string(format!("{NUAA}/labels.tsv")).ok()?;
+    let rows = labels.lines().skip(1).filter_map(|l| l.split_once('\t'));
+    Some(rows.step_by(step).map(|(l, f)| (l.to_string(), format!("{NUAA}/images/{f}"))).collect())
+}
+
+#[test]
+fn printed_photos_of_nuaa_are_presentation_attacks_and_its_live_frames_are_not() {
+    let Some(frames) = nuaa_frames(4) else {
+        println!("skipped: {NUAA} is absent");
+        return;
+    };
+    let (mut prints, mut caught, mut live, mut rejected) = (0, 0, 0, 0);
+    for (label, file) in &frames {
+        let img = RgbImage::open(file).unwrap();
+        let q = quality(product(), &img);
+        let Some(s) = q.live_score else { continue }; // no face found
+        let attack = q.reasons.contains(&Reason::PresentationAttack);
+        assert_eq!(attack, !s.is_live(), "{file}");
+        assert!(!(attack && q.usable), "{file}: an attack frame is never usable");
+        if label == "live" {
+            live += 1;
+            rejected += attack as usize;
+        } else {
+            prints += 1;
+            caught += attack as usize;
+        }
+    }
+    println!(
+        "nuaa-dev, every 4th frame: {caught}/{prints} printed photos caught, {rejected}/{live} live frames rejected"
+    );
+    assert!(prints > 100 && live > 100, "{prints} {live}");
+    // all frames at 0.003: APCER 0.86 %, BPCER 0 (docs/anti-spoofing.md)
+    assert!(caught as f64 >= 0.97 * prints as f64, "{caught}/{prints}");
+    assert_eq!(rejected, 0);
 }

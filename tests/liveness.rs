@@ -1,14 +1,16 @@
 //! Active liveness on frame sequences made from real photos: obama.jpg looks straight,
 //! obama2.jpg is turned to the image-left (the subject's right), its mirror image to the
 //! subject's left; "come closer" is the straight photo framed larger. Passing and failing
-//! sequences: wrong movement, another person mid-sequence, a static photo, too slow.
+//! sequences: wrong movement, another person mid-sequence, a static photo, too slow. With the
+//! anti-spoofing models loaded, the frames that complete prompts also pass the passive check,
+//! and printed photos (nuaa-dev, when present) fail the session.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
 use faceproof::image::RgbImage;
-use faceproof::liveness::{prompts_for, Failure, LivenessLimits, LivenessSession, Progress, Prompt};
-use faceproof::pipeline::FacePipeline;
+use faceproof::liveness::{prompts_for, Failure, LivenessLimits, LivenessSession, PassiveCheck, Progress, Prompt};
+use faceproof::pipeline::{files, FacePipeline};
 use std::sync::OnceLock;
 
 struct Frames {
@@ -22,6 +24,19 @@ struct Frames {
 fn pipeline() -> &'static FacePipeline {
     static P: OnceLock<FacePipeline> = OnceLock::new();
     P.get_or_init(|| FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).unwrap())
+}
+
+/// With the two shipped anti-spoofing models, loaded by name as the browser loads them.
+fn with_passive_check() -> &'static FacePipeline {
+    static P: OnceLock<FacePipeline> = OnceLock::new();
+    P.get_or_init(|| {
+        let mut p = FacePipeline::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/models")).unwrap();
+        for name in [files::ANTISPOOF_2_7, files::ANTISPOOF_4_0] {
+            let path = format!("{}/models/web/{name}", env!("CARGO_MANIFEST_DIR"));
+            p.load_model(name, std::fs::read(path).unwrap()).unwrap();
+        }
+        p
+    })
 }
 
 fn frames() -> &'static Frames {
@@ -58,11 +73,15 @@ fn frame_for(p: Prompt) -> &'static RgbImage {
 
 /// Feed frames at the given times; returns the last progress and whether views were captured.
 fn run(nonce: [u8; 32], frames: &[(&RgbImage, f64)]) -> (Progress, bool) {
+    run_with(pipeline(), nonce, frames)
+}
+
+fn run_with(pipeline: &FacePipeline, nonce: [u8; 32], frames: &[(&RgbImage, f64)]) -> (Progress, bool) {
     let mut s = LivenessSession::new(&nonce, LivenessLimits::DEFAULT);
     let mut captured = false;
     let mut last = s.progress(false);
     for (img, t) in frames {
-        let (p, views) = pipeline().liveness_frame(&mut s, img, *t).unwrap();
+        let (p, views) = pipeline.liveness_frame(&mut s, img, *t).unwrap();
         captured |= views.is_some();
         last = p;
         if last.done {
@@ -90,6 +109,12 @@ fn every_prompt_order_passes_when_performed() {
             let (p, captured) = run(nonce, &seq);
             assert!(p.passed, "{a:?} then {b:?}: {p:?}");
             assert!(captured, "the final straight frame is kept for the proof");
+            // without the anti-spoofing models the session says the passive check did not run
+            // (a relying party that requires liveness refuses the proof)
+            assert_eq!(p.passive, PassiveCheck::NotRun);
+            let (p, captured) = run_with(with_passive_check(), nonce, &seq);
+            assert!(p.passed && captured, "{a:?} then {b:?}, passive check: {p:?}");
+            assert_eq!(p.passive, PassiveCheck::Passed, "{a:?} then {b:?}");
         }
     }
 }
@@ -165,4 +190,40 @@ fn a_face_jumping_across_the_frame_fails() {
     );
     let (p, _) = run(nonce, &[(&f.straight, 0.0), (&shifted, 100.0)]);
     assert_eq!(p.failure, Some(Failure::FaceChanged), "{p:?}");
+}
+
+/// A printed photo held up to the webcam (nuaa-dev; the test does nothing without it): the
+/// passive check fails the session on the first frame it checks.
+#[test]
+fn a_printed_photo_fails_the_session() {
+    let nuaa = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/nuaa-dev");
+    let Ok(labels) = std::fs::read_to_string(format!("{nuaa}/labels.tsv")) else {
+        println!("skipped: {nuaa} is absent");
+        return;
+    };
+    let nonce = nonce_for(Prompt::TurnLeft, Prompt::TurnRight);
+    let mut subjects = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (label, file) in labels.lines().skip(1).filter_map(|l| l.split_once('\t')) {
+        let subject = file.split('/').nth(1).unwrap_or_default().to_string();
+        subjects.entry(format!("{label} {subject}")).or_default().push(format!("{nuaa}/images/{file}"));
+    }
+    let mut checked = 0;
+    for (key, files) in subjects.iter().filter(|(k, _)| k.starts_with("print")) {
+        // the photo held up for half a second, 10 frames per second
+        let img = RgbImage::open(&files[0]).unwrap();
+        let seq: Vec<(&RgbImage, f64)> = (0..5).map(|i| (&img, i as f64 * 100.0)).collect();
+        let (p, captured) = run_with(with_passive_check(), nonce, &seq);
+        println!("{key}: {:?} {:?}", p.failure, p.passive);
+        if p.failure == Some(Failure::NoFace) {
+            continue; // the detector missed the face on a frame
+        }
+        assert_eq!(p.failure, Some(Failure::PresentationAttack), "{key}: {p:?}");
+        assert!(!p.passed && !captured && p.passive == PassiveCheck::Failed, "{key}: {p:?}");
+        // without the models the same frames do not fail at once: the prompts alone wait for a
+        // turn (and fail a still photo only when the prompt times out, `a_static_photo_times_out`)
+        let (p, _) = run(nonce, &seq);
+        assert_eq!(p.failure, None, "{key}: {p:?}");
+        checked += 1;
+    }
+    assert!(checked >= 7, "{checked} subjects checked");
 }

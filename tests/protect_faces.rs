@@ -7,8 +7,8 @@ use faceproof::embed::Embedding;
 use faceproof::image::RgbImage;
 use faceproof::pipeline::{FacePipeline, TemplateOptions};
 use faceproof_protocol::{
-    liveness_digest as liveness_digest_for, Challenge, DeviceSecret, Enrolled, Enrollment, EnrollmentRequest, Error,
-    LivenessPolicy, LockParams, LoginRequest, MemoryNonceStore, OprfKey, OsRng, Proof, RejectReason, Verifier,
+    liveness_digest, Challenge, DeviceSecret, Enrolled, Enrollment, EnrollmentRequest, Error, LivenessPolicy,
+    LockParams, LoginRequest, MemoryNonceStore, OprfKey, OsRng, PassiveCheck, Proof, RejectReason, Verifier,
     MAX_PROBE_VIEWS,
 };
 use std::sync::OnceLock;
@@ -119,7 +119,7 @@ fn proofs_verify_once_and_only_for_their_challenge() {
 
     // accepted, then replay refused
     let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
-    let proof = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap();
+    let proof = prove(&secret, &e.reference, &ch, obama2, liveness_digest(&ch, true, PassiveCheck::Passed)).unwrap();
     let bytes = proof.to_bytes();
     assert!(v.verify(&bytes, &enrolled, LivenessPolicy::Required, NOW + 1000).is_ok());
     assert_eq!(
@@ -129,7 +129,8 @@ fn proofs_verify_once_and_only_for_their_challenge() {
 
     // expired
     let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
-    let late = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
+    let late =
+        prove(&secret, &e.reference, &ch, obama2, liveness_digest(&ch, true, PassiveCheck::Passed)).unwrap().to_bytes();
     assert_eq!(
         v.verify(&late, &enrolled, LivenessPolicy::Required, NOW + v.ttl_ms + 1).unwrap_err(),
         Error::ProofRejected(RejectReason::Expired)
@@ -137,7 +138,9 @@ fn proofs_verify_once_and_only_for_their_challenge() {
 
     // failed liveness
     let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
-    let unlive = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, false)).unwrap().to_bytes();
+    let unlive = prove(&secret, &e.reference, &ch, obama2, liveness_digest(&ch, false, PassiveCheck::Passed))
+        .unwrap()
+        .to_bytes();
     assert_eq!(
         v.verify(&unlive, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(),
         Error::ProofRejected(RejectReason::LivenessFailed)
@@ -146,7 +149,8 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     // another user's public key
     let other = enroll(&DeviceSecret::generate(&mut OsRng).unwrap(), RP, 1, &f.enroll, LockParams::DEFAULT).unwrap();
     let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
-    let p = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
+    let p =
+        prove(&secret, &e.reference, &ch, obama2, liveness_digest(&ch, true, PassiveCheck::Passed)).unwrap().to_bytes();
     let wrong = Enrolled { public_key: other.public_key, reference: &e.reference };
     assert_eq!(
         v.verify(&p, &wrong, LivenessPolicy::Required, NOW).unwrap_err(),
@@ -157,7 +161,9 @@ fn proofs_verify_once_and_only_for_their_challenge() {
     let mut shop = Verifier::new("shop.example", MemoryNonceStore::default()).unwrap();
     let ch = shop.issue_challenge(&mut OsRng, NOW).unwrap();
     let e_shop = enroll(&secret, "shop.example", 1, &f.enroll, LockParams::DEFAULT).unwrap();
-    let p = prove(&secret, &e_shop.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
+    let p = prove(&secret, &e_shop.reference, &ch, obama2, liveness_digest(&ch, true, PassiveCheck::Passed))
+        .unwrap()
+        .to_bytes();
     assert_eq!(
         v.verify(&p, &enrolled, LivenessPolicy::Required, NOW).unwrap_err(),
         Error::ProofRejected(RejectReason::WrongRpId)
@@ -167,7 +173,8 @@ fn proofs_verify_once_and_only_for_their_challenge() {
 
     // tampered signature
     let ch = v.issue_challenge(&mut OsRng, NOW).unwrap();
-    let mut p = prove(&secret, &e.reference, &ch, obama2, liveness_digest_for(&ch, true)).unwrap().to_bytes();
+    let mut p =
+        prove(&secret, &e.reference, &ch, obama2, liveness_digest(&ch, true, PassiveCheck::Passed)).unwrap().to_bytes();
     let last = p.len() - 1;
     p[last - 5] ^= 0x01;
     assert_eq!(

@@ -36,6 +36,12 @@ const SHIPPED_MODELS: [(&str, &[u8]); 4] = [
     ("mobilefacenet_192.onnx", include_bytes!("../models/web/mobilefacenet_192.onnx")),
 ];
 
+/// The passive anti-spoofing models, as `FaceProof.create()` loads them.
+const ANTISPOOF_MODELS: [(&str, &[u8]); 2] = [
+    ("antispoof_2.7_80.onnx", include_bytes!("../models/web/antispoof_2.7_80.onnx")),
+    ("antispoof_4.0_80.onnx", include_bytes!("../models/web/antispoof_4.0_80.onnx")),
+];
+
 fn engine() -> FaceEngine {
     engine_with(&MODELS)
 }
@@ -296,4 +302,33 @@ fn analyze_reports_quality_reasons() {
     let bad = js_sys::Object::new();
     js_sys::Reflect::set(&bad, &"track".into(), &"yes".into()).unwrap();
     assert_eq!(code(e.analyze(blank.clone(), n(320), n(240), bad.into()).unwrap_err()), "INVALID_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+fn analyze_and_capture_carry_the_live_score() {
+    let mut plain = engine();
+    let mut e = engine_with(&[&MODELS[..], &ANTISPOOF_MODELS[..]].concat());
+    for name in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"] {
+        let img = RgbImage::decode(portrait(name)).unwrap();
+        let q = get(&e.analyze(rgba(&img), n(img.width), n(img.height), JsValue::UNDEFINED).unwrap(), "quality");
+        let s = get(&q, "liveScore");
+        let (score, threshold) = (get(&s, "score").as_f64().unwrap(), get(&s, "threshold").as_f64().unwrap());
+        assert!(score > 0.95 && (threshold - 0.003).abs() < 1e-6, "{name}: {score} {threshold}");
+        assert_eq!(get(&q, "usable").as_bool(), Some(true), "{name}");
+        let c = e.capture(rgba(&img), n(img.width), n(img.height), JsValue::UNDEFINED).unwrap();
+        assert_eq!(get(&c, "captured").as_bool(), Some(true), "{name}");
+        let captured = get(&get(&get(&c, "quality"), "liveScore"), "score").as_f64().unwrap();
+        assert!((captured - score).abs() < 1e-3, "{name}: {captured} vs {score}");
+        // without the models: null, never a score
+        let q0 = get(&plain.analyze(rgba(&img), n(img.width), n(img.height), JsValue::UNDEFINED).unwrap(), "quality");
+        assert!(get(&q0, "liveScore").is_null(), "{name}");
+    }
+    // a liveness run reports the passive check's outcome from the start
+    let challenge = js_sys::JSON::parse(&format!(
+        r#"{{"rpId": "bank.example", "nonce": "{}", "expiresAt": 1800000000000}}"#,
+        "ab".repeat(32)
+    ))
+    .unwrap();
+    let p = e.start_liveness(challenge).unwrap();
+    assert_eq!(get(&p, "passive").as_string().as_deref(), Some("notRun"));
 }

@@ -12,7 +12,7 @@ const HINTS = {
   FACE_TOO_SMALL: 'Come closer', FACE_CUT_OFF: 'Move back and centre your face', TOO_DARK: 'Too dark: find more light',
   TOO_BRIGHT: 'Too bright: avoid direct light', LOW_CONTRAST: 'Low contrast: face the light', BLURRED: 'Hold still (blurred)',
   HEAD_TURNED: 'Look straight at the camera', HEAD_TILTED: 'Keep your head level', LOW_CONFIDENCE: 'Face not clear',
-  FACE_UNCLEAR: 'Face not clear enough',
+  FACE_UNCLEAR: 'Face not clear enough', PRESENTATION_ATTACK: 'This looks like a photo, not a live face',
 };
 const PROMPTS = {
   turnLeft: '↶ Turn your head to your left', turnRight: 'Turn your head to your right ↷',
@@ -29,6 +29,7 @@ const LIVENESS_FAILURES = {
   NO_FACE: 'the face left the frame', MULTIPLE_FACES: 'several faces were seen', FACE_CHANGED: 'the face changed',
   PROMPT_TIMEOUT: 'a movement took too long', SESSION_TIMEOUT: 'the check took too long',
   WRONG_MOVEMENT: 'the head turned the other way', BAD_TIMESTAMPS: 'frames arrived out of order',
+  PRESENTATION_ATTACK: 'a photo was shown instead of a live face',
 };
 
 let fp = null;

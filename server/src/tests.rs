@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::Request;
 use faceproof_protocol::testing::{enroll_with_key, prove_with_key, synthetic_views, TEST_MODEL};
-use faceproof_protocol::{liveness_digest, DeviceSecret, Embedding, Enrollment, OprfKey, Proof};
+use faceproof_protocol::{liveness_digest, DeviceSecret, Embedding, Enrollment, OprfKey, PassiveCheck, Proof};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -127,8 +127,16 @@ async fn get_challenge(h: &Harness, client: Option<&str>, name: &str) -> (Challe
 }
 
 fn prove(p: &Person, reference: &[u8], ch: &Challenge, live: bool) -> String {
-    let proof =
-        prove_with_key(&mut OsRng, &p.key, &p.secret, reference, ch, &p.views[..1], liveness_digest(ch, live)).unwrap();
+    let proof = prove_with_key(
+        &mut OsRng,
+        &p.key,
+        &p.secret,
+        reference,
+        ch,
+        &p.views[..1],
+        liveness_digest(ch, live, if live { PassiveCheck::Passed } else { PassiveCheck::NotRun }),
+    )
+    .unwrap();
     B64.encode(proof.to_bytes())
 }
 
@@ -150,7 +158,7 @@ fn forged_proof(ch: &Challenge, reference: &[u8]) -> String {
         challenge: ch.clone(),
         public_key: reference_header(reference).unwrap().public_key,
         reference_digest: faceproof_protocol::reference_digest(reference),
-        liveness_digest: liveness_digest(ch, true),
+        liveness_digest: liveness_digest(ch, true, PassiveCheck::Passed),
         commitment: curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED.0,
         response: [1; 32],
     };
@@ -667,7 +675,7 @@ async fn the_locks_open_only_through_the_servers_evaluation_and_guesses_are_coun
                 .chunks(32)
                 .map(|c| c.try_into().unwrap())
                 .collect();
-            login.finish(&mut OsRng, &evaluated, liveness_digest(&ch, true))
+            login.finish(&mut OsRng, &evaluated, liveness_digest(&ch, true, PassiveCheck::Passed))
         }
     };
     // the enrolled face logs in, and its evaluations are given back

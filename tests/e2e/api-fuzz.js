@@ -84,7 +84,8 @@ export async function run({ seed, calls, limits }) {
   for (const [label, options] of [['5', 5], ['"x"', 'x'], ['null', null], ['{models: 5}', { models: 5 }],
     ['{models: {"unknown.onnx": "/x"}}', { models: { 'unknown.onnx': '/x' } }], ['{wasmUrl: 42}', { wasmUrl: 42 }],
     ['{threads: 0}', { threads: 0 }], ['{threads: 1.5}', { threads: 1.5 }], ['{threads: "two"}', { threads: 'two' }],
-    ['{onProgress: "no"}', { onProgress: 'no' }], ['{worker: {}}', { worker: {} }]]) {
+    ['{onProgress: "no"}', { onProgress: 'no' }], ['{worker: {}}', { worker: {} }], ['{antispoof: "no"}', { antispoof: 'no' }],
+    ['{antispoof: false, models: {"antispoof_2.7_80.onnx": "/x"}}', { antispoof: false, models: { 'antispoof_2.7_80.onnx': '/x' } }]]) {
     record(`create(${label}) rejects INVALID_ARGUMENT`, await rejectsWith(() => FaceProof.create(options), new Set(['INVALID_ARGUMENT'])));
   }
   {

@@ -65,7 +65,7 @@ try {
   assert.equal(title, 'embedding:192:1.0000:relaxed'); // the relaxed-SIMD module was bundled and chosen
   console.log(`ok   a fresh Vite app installs the packed tarball, builds without config and embeds a face (${title})`);
   const stem = (f) => f.replace(/-[\w-]{8}\.onnx$/, '').replace(/\.onnx$/, ''); // Vite adds a content hash
-  assert.deepEqual(models.map(stem).sort(), ['blazeface_front_128', 'facemesh_468', 'mobilefacenet_192']);
+  assert.deepEqual(models.map(stem).sort(), ['antispoof_2.7_80', 'antispoof_4.0_80', 'blazeface_front_128', 'facemesh_468', 'mobilefacenet_192']);
   // create()'s progress: total known from the first report (the bytes of the assets it fetched), loaded up to it
   const progress = await page.evaluate(() => window.__progress);
   const bytes = [...wasms, ...models].reduce((n, f) => n + fs.statSync(path.join(app, 'dist/assets', f)).size, 0);
@@ -74,8 +74,8 @@ try {
   await page.evaluate(() => window.__compare());
   await page.waitForFunction(() => document.title.startsWith('compare:'), null, { timeout: 120_000 });
   assert.equal(await page.title(), 'compare:true:true');
-  assert.deepEqual(models.slice(3).map(stem), ['blazeface_back_256']); // once, though two calls needed it
-  console.log(`ok   create() fetched 3 models; two concurrent compare() calls fetched the ID-photo detector once (${models.length} model requests)`);
+  assert.deepEqual(models.slice(5).map(stem), ['blazeface_back_256']); // once, though two calls needed it
+  console.log(`ok   create() fetched 5 models; two concurrent compare() calls fetched the ID-photo detector once (${models.length} model requests)`);
 } finally {
   await browser.close();
   server.close();

@@ -10,7 +10,7 @@ use faceproof::pipeline::TemplateOptions;
 use faceproof::Error;
 use faceproof_protocol::{
     hex32, liveness_digest, verify_proof, Challenge, DeviceSecret, Enrolled, EnrollmentRequest, LivenessPolicy,
-    LockParams, LoginRequest, OprfKey, OsRng, MAX_PROBE_VIEWS,
+    LockParams, LoginRequest, OprfKey, OsRng, PassiveCheck, MAX_PROBE_VIEWS,
 };
 use std::path::{Path, PathBuf};
 
@@ -50,7 +50,8 @@ pub struct ProveArgs {
     /// The challenge: its JSON, or a file holding it
     #[arg(long)]
     challenge: String,
-    /// Sign "liveness passed" (the command line runs no liveness check: for tests only)
+    /// Sign "liveness passed", prompts and passive check (the command line runs neither: for
+    /// tests only)
     #[arg(long)]
     assume_live: bool,
     /// The relying party's OPRF key for this user, 64 hex digits (the command plays the
@@ -143,7 +144,8 @@ pub fn enroll(args: &EnrollArgs) -> Result<(), Error> {
 
 pub fn prove(args: &ProveArgs) -> Result<(), Error> {
     let ch = challenge(&args.challenge)?;
-    let live = liveness_digest(&ch, args.assume_live);
+    let passive = if args.assume_live { PassiveCheck::Passed } else { PassiveCheck::NotRun };
+    let live = liveness_digest(&ch, args.assume_live, passive);
     let mut views = views(&args.images, &args.model)?;
     views.truncate(MAX_PROBE_VIEWS);
     let key = oprf_key(&args.oprf_key)?;

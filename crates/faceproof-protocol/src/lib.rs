@@ -45,7 +45,7 @@ pub use embedding::Embedding;
 pub use error::{Error, RejectReason, Result};
 pub use face_key::LockParams;
 pub use keys::{check_rp_id, random_bytes, DeviceSecret, OsRng, MAX_RP_ID};
-pub use liveness::{liveness_digest, prompts_for, Prompt, PROMPTS};
+pub use liveness::{liveness_digest, prompts_for, PassiveCheck, Prompt, PROMPTS};
 pub use oprf::{OprfKey, ELEMENT_BYTES};
 pub use proof::{check_public_key, hex32, Challenge, Proof, MAX_PROOF_BYTES};
 pub use reference::{reference_digest, reference_header, ReferenceHeader, MAX_REFERENCE_BYTES};

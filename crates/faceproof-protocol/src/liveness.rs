@@ -32,17 +32,49 @@ pub fn prompts_for(nonce: &[u8; 32]) -> Vec<Prompt> {
     vec![first, second, Prompt::LookStraight]
 }
 
+/// Outcome of the passive presentation-attack check (one frame at a time: is the face live or a
+/// printed photo?) over a liveness session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[repr(u8)]
+pub enum PassiveCheck {
+    /// The check did not run on every frame the session checks (its models were not loaded).
+    NotRun = 0,
+    /// A checked frame was judged a presentation attack.
+    Failed = 1,
+    /// It ran on every checked frame and judged each one live.
+    Passed = 2,
+}
+
 /// The liveness digest bound into the proof: the challenge's nonce, the prompt sequence it
-/// selects, and the outcome. The verifier recomputes it for "passed".
-pub fn liveness_digest(challenge: &Challenge, passed: bool) -> [u8; 32] {
+/// selects, whether the prompts were performed, and the outcome of the passive check. The
+/// verifier that requires liveness accepts only `(true, PassiveCheck::Passed)`: every prompt
+/// performed, and the passive check ran and passed.
+pub fn liveness_digest(challenge: &Challenge, prompts_passed: bool, passive: PassiveCheck) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(b"faceproof/liveness/v1");
+    h.update(b"faceproof/liveness/v2");
     h.update([challenge.rp_id.len() as u8]);
     h.update(challenge.rp_id.as_bytes());
     h.update(challenge.nonce);
     for p in prompts_for(&challenge.nonce) {
         h.update([p as u8]);
     }
-    h.update([passed as u8]);
+    h.update([prompts_passed as u8, passive as u8]);
     h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_has_its_own_digest() {
+        let ch = Challenge { rp_id: "bank.example".into(), nonce: [3; 32], expires_at: 9 };
+        let mut seen = std::collections::HashSet::new();
+        for prompts in [false, true] {
+            for passive in [PassiveCheck::NotRun, PassiveCheck::Failed, PassiveCheck::Passed] {
+                assert!(seen.insert(liveness_digest(&ch, prompts, passive)), "{prompts} {passive:?}");
+            }
+        }
+    }
 }

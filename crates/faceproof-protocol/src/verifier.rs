@@ -6,7 +6,7 @@ use crate::client::max_login_elements;
 use crate::error::{Error, RejectReason, Result};
 use crate::face_key::LockParams;
 use crate::keys::{check_rp_id, random_bytes};
-use crate::liveness::liveness_digest;
+use crate::liveness::{liveness_digest, PassiveCheck};
 use crate::oprf::{OprfKey, ELEMENT_BYTES};
 use crate::proof::{check_public_key, Challenge, Proof};
 use crate::reference;
@@ -82,7 +82,9 @@ pub struct Enrolled<'a> {
 /// How the liveness result is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LivenessPolicy {
-    /// The proof must carry the digest of a passed liveness run for this nonce.
+    /// The proof must carry the digest of a passed liveness run for this nonce: every prompt
+    /// performed, and the passive presentation-attack check ran and passed. A proof made
+    /// without the passive check (its models not loaded) is refused.
     Required,
     /// Liveness is not checked (e.g. step-up from an already live session).
     NotRequired,
@@ -192,7 +194,9 @@ pub fn verify_proof(
     if proof.reference_digest != reference::reference_digest(enrolled.reference) {
         return reject(RejectReason::WrongReference);
     }
-    if liveness == LivenessPolicy::Required && proof.liveness_digest != liveness_digest(&proof.challenge, true) {
+    if liveness == LivenessPolicy::Required
+        && proof.liveness_digest != liveness_digest(&proof.challenge, true, PassiveCheck::Passed)
+    {
         return reject(RejectReason::LivenessFailed);
     }
     if !proof.signature_is_valid() {
@@ -205,7 +209,6 @@ pub fn verify_proof(
 mod tests {
     use super::*;
     use crate::keys::OsRng;
-    use crate::liveness::liveness_digest;
     use crate::proof::{MAGIC, VERSION};
 
     /// A proof with every field chosen by the attacker: the transcript's own values, then
@@ -218,7 +221,7 @@ mod tests {
         b.extend(ch.expires_at.to_le_bytes());
         b.extend(public_key);
         b.extend(reference::reference_digest(reference));
-        b.extend(liveness_digest(ch, true));
+        b.extend(liveness_digest(ch, true, PassiveCheck::Passed));
         b.extend(r);
         b.extend(z);
         b

@@ -5,7 +5,7 @@
 use faceproof_protocol::testing::{enroll_with_key, prove_with_key, seeded_rng, synthetic_views, TEST_MODEL};
 use faceproof_protocol::{
     liveness_digest, Challenge, DeviceSecret, Enrolled, Error, LivenessPolicy, LockParams, LoginRequest,
-    MemoryNonceStore, OprfKey, RejectReason, Verifier, ELEMENT_BYTES, MAX_PROBE_VIEWS,
+    MemoryNonceStore, OprfKey, PassiveCheck, RejectReason, Verifier, ELEMENT_BYTES, MAX_PROBE_VIEWS,
 };
 
 const RP: &str = "bank.example";
@@ -32,7 +32,8 @@ fn a_login_needs_one_evaluation_per_challenge_and_verifies() {
     assert!(v.evaluate(&[9; 32], &key, login.blinded(), 1_000).is_err());
     let late = v.issue_challenge(&mut rng, 1_000).unwrap();
     assert!(v.evaluate(&late.nonce, &key, login.blinded(), late.expires_at + 1).is_err());
-    let proof = login.finish(&mut rng, &evaluated, liveness_digest(&ch, true)).unwrap().to_bytes();
+    let proof =
+        login.finish(&mut rng, &evaluated, liveness_digest(&ch, true, PassiveCheck::Passed)).unwrap().to_bytes();
     let enrolled = Enrolled { public_key: e.public_key, reference: &e.reference };
     assert!(v.verify(&proof, &enrolled, LivenessPolicy::Required, 1_500).is_ok());
 }
@@ -90,4 +91,40 @@ fn without_the_key_nothing_opens_and_another_model_is_refused() {
     let many = synthetic_views(5, MAX_PROBE_VIEWS + 1, 192);
     let r = LoginRequest::new(&mut rng, &secret, &e.reference, &ch, TEST_MODEL, &many);
     assert_eq!(r.unwrap_err().code(), "INVALID_ARGUMENT");
+}
+
+/// A proof signed by the right face and key, but whose liveness digest says the passive
+/// presentation-attack check did not run (its models were not loaded) or caught an attack, or
+/// that the prompts were not performed: a relying party that requires liveness refuses it,
+/// one that does not accepts it.
+#[test]
+fn required_liveness_needs_the_prompts_and_the_passive_check() {
+    let mut rng = seeded_rng(9);
+    let key = OprfKey::generate(&mut rng).unwrap();
+    let secret = DeviceSecret::generate(&mut rng).unwrap();
+    let views = synthetic_views(5, 8, 192);
+    let e = enroll_with_key(&mut rng, &key, &secret, RP, 1, &views, LockParams::DEFAULT).unwrap();
+    let enrolled = Enrolled { public_key: e.public_key, reference: &e.reference };
+    let mut v = Verifier::new(RP, MemoryNonceStore::default()).unwrap();
+    let outcomes = [
+        (true, PassiveCheck::NotRun),
+        (true, PassiveCheck::Failed),
+        (false, PassiveCheck::Passed),
+        (false, PassiveCheck::NotRun),
+        (true, PassiveCheck::Passed),
+    ];
+    for (prompts, passive) in outcomes {
+        let accepted = prompts && passive == PassiveCheck::Passed;
+        for policy in [LivenessPolicy::Required, LivenessPolicy::NotRequired] {
+            let ch = v.issue_challenge(&mut rng, 1_000).unwrap();
+            let live = liveness_digest(&ch, prompts, passive);
+            let proof = prove_with_key(&mut rng, &key, &secret, &e.reference, &ch, &views[..1], live).unwrap();
+            let r = v.verify(&proof.to_bytes(), &enrolled, policy, 1_000);
+            if accepted || policy == LivenessPolicy::NotRequired {
+                assert!(r.is_ok(), "{prompts} {passive:?} {policy:?}: {r:?}");
+            } else {
+                assert_eq!(r.unwrap_err(), Error::ProofRejected(RejectReason::LivenessFailed), "{prompts} {passive:?}");
+            }
+        }
+    }
 }

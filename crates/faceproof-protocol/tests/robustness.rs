@@ -6,7 +6,7 @@
 use faceproof_protocol::testing::{enroll_with_key, prove_with_key, seeded_rng, synthetic_views};
 use faceproof_protocol::{
     check_reference, liveness_digest, reference_header, Challenge, DeviceSecret, Embedding, Enrolled, LivenessPolicy,
-    LockParams, MemoryNonceStore, NonceStore, OprfKey, Proof, Verifier,
+    LockParams, MemoryNonceStore, NonceStore, OprfKey, PassiveCheck, Proof, Verifier,
 };
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -93,7 +93,7 @@ fn fixture() -> &'static Fixture {
         let key = OprfKey::generate(&mut rng).unwrap();
         let e = enroll_with_key(&mut rng, &key, &secret, RP, 3, &v, LockParams::DEFAULT).unwrap();
         let challenge = Challenge { rp_id: RP.into(), nonce: [9; 32], expires_at: u64::MAX };
-        let live = liveness_digest(&challenge, true);
+        let live = liveness_digest(&challenge, true, PassiveCheck::Passed);
         let proof =
             prove_with_key(&mut rng, &key, &secret, &e.reference, &challenge, &v[..1], live).unwrap().to_bytes();
         Fixture { secret, reference: e.reference, public_key: e.public_key, proof, challenge }
