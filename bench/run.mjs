@@ -98,6 +98,7 @@ const summary = {
   wasmMemoryBytes: spread((r) => r.faceproof.memoryBytes),
   previewFrameMs: { median: spread((r) => r.faceproof.preview.median), p95: spread((r) => r.faceproof.preview.p95) },
   previewTrackedFrameMs: { median: spread((r) => r.faceproof.previewTracked.median), p95: spread((r) => r.faceproof.previewTracked.p95) },
+  previewPassiveFrameMs: { median: spread((r) => r.faceproof.previewPassive.median), p95: spread((r) => r.faceproof.previewPassive.p95) },
   crypto: {
     enrollMs: spread((r) => r.faceproof.crypto.enroll.median), proveMs: spread((r) => r.faceproof.crypto.prove.median),
     evaluateMs: spread((r) => r.faceproof.crypto.evaluate.median), loginElements: results[0].faceproof.crypto.loginElements,
@@ -146,6 +147,7 @@ console.log(`.wasm (${WASM}): ${d[WASM].raw} B raw, ${d[WASM].gzip} B gzip, ${d[
 console.log(`download (wasm + JS + 3 models): ${d.total.raw} B raw, ${d.total.gzip} B gzip, ${d.total.brotli} B brotli`);
 console.log(`live preview frame (analyze, no embedding): median ${f(summary.previewFrameMs.median.mean)} ms [${f(summary.previewFrameMs.median.min)}-${f(summary.previewFrameMs.median.max)}], p95 ${f(summary.previewFrameMs.p95.mean)} ms`);
 console.log(`live preview frame with tracking (detector 1 frame in 4): median ${f(summary.previewTrackedFrameMs.median.mean)} ms [${f(summary.previewTrackedFrameMs.median.min)}-${f(summary.previewTrackedFrameMs.median.max)}], p95 ${f(summary.previewTrackedFrameMs.p95.mean)} ms`);
+console.log(`live preview frame with the passive anti-spoofing check (its two models loaded): median ${f(summary.previewPassiveFrameMs.median.mean)} ms [${f(summary.previewPassiveFrameMs.median.min)}-${f(summary.previewPassiveFrameMs.median.max)}], p95 ${f(summary.previewPassiveFrameMs.p95.mean)} ms`);
 console.log(`protection crypto (no inference), client: enroll ${f(summary.crypto.enrollMs.mean)} ms [${f(summary.crypto.enrollMs.min)}-${f(summary.crypto.enrollMs.max)}], prove (blind, unblind, open the key, sign) ${f(summary.crypto.proveMs.mean)} ms [${f(summary.crypto.proveMs.min)}-${f(summary.crypto.proveMs.max)}]; relying party's evaluation of the login's ${summary.crypto.loginElements} elements in wasm: ${f(summary.crypto.evaluateMs.mean)} ms; reference ${summary.crypto.referenceBytes} B`);
 console.log(`wasm memory after the runs: ${(summary.wasmMemoryBytes.mean / 1048576).toFixed(1)} MiB`);
 console.log(`this machine before each run: V8's wasm f32x4.relaxed_madd peak ${f(summary.machineSimdPeakGmacs.mean)} GMAC/s [${f(summary.machineSimdPeakGmacs.min)}-${f(summary.machineSimdPeakGmacs.max)}] (bench/simd-peak.mjs; lower when the VM's neighbours are busy)`);
