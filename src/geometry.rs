@@ -140,11 +140,12 @@ mod tests {
         let t = Affine([0.8, -0.6, 5.0, 0.6, 0.8, -3.0]); // scale 1, rotation ~36.9 deg
         let src = [[0.0, 0.0], [10.0, 0.0], [3.0, 7.0], [8.0, 9.0]];
         let dst: Vec<_> = src.iter().map(|&p| t.apply(p)).collect();
-        let m = similarity(&src, &dst).unwrap();
+        let Some(m) = similarity(&src, &dst) else { panic!("four points determine a similarity") };
         for (a, b) in m.0.iter().zip(t.0.iter()) {
             assert!((a - b).abs() < 1e-9, "{m:?}");
         }
-        let back = m.inverse().unwrap().apply(m.apply([2.0, 3.0]));
+        let Some(inverse) = m.inverse() else { panic!("a similarity is invertible") };
+        let back = inverse.apply(m.apply([2.0, 3.0]));
         let composed = t.then_after(&m).apply([1.0, 2.0]);
         let stepwise = t.apply(m.apply([1.0, 2.0]));
         assert!((composed[0] - stepwise[0]).abs() < 1e-9 && (composed[1] - stepwise[1]).abs() < 1e-9);
@@ -159,7 +160,7 @@ mod tests {
 
     #[test]
     fn warp_identity_and_half_pixel_shift() {
-        let img = RgbImage::from_rgb(&[0, 0, 0, 100, 100, 100], 2, 1).unwrap();
+        let Ok(img) = RgbImage::from_rgb(&[0, 0, 0, 100, 100, 100], 2, 1) else { panic!("2x1 pixels") };
         let id = warp(&img, &Affine([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]), 2, 1);
         assert_eq!(id.data, img.data);
         let half = warp(&img, &Affine([1.0, 0.0, 0.5, 0.0, 1.0, 0.0]), 2, 1);

@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn rgba_drops_alpha_and_flip_mirrors() {
-        let img = RgbImage::from_rgba(&[1, 2, 3, 255, 4, 5, 6, 0], 2, 1).unwrap();
+        let Ok(img) = RgbImage::from_rgba(&[1, 2, 3, 255, 4, 5, 6, 0], 2, 1) else { panic!("2x1 pixels") };
         assert_eq!(img.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         assert_eq!(img.flip_horizontal().data, vec![4.0, 5.0, 6.0, 1.0, 2.0, 3.0]);
         assert_eq!(img.get(-1, 0), [0.0; 3]);
@@ -383,8 +383,9 @@ mod tests {
     #[test]
     fn rgba_frame_reads_what_from_rgba_converts() {
         let bytes: Vec<u8> = (0..5 * 3 * 4).map(|i| (i * 37 % 256) as u8).collect();
-        let img = RgbImage::from_rgba(&bytes, 5, 3).unwrap();
-        let frame = RgbaFrame::new(&bytes, 5, 3).unwrap();
+        let (Ok(img), Ok(frame)) = (RgbImage::from_rgba(&bytes, 5, 3), RgbaFrame::new(&bytes, 5, 3)) else {
+            panic!("5x3 pixels")
+        };
         assert_eq!((Pixels::width(&frame), Pixels::height(&frame)), (5, 3));
         for y in -1..4 {
             for x in -1..6 {

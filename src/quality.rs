@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn a_flat_face_is_not_sharp() {
-        let flat = RgbImage::from_rgb(&vec![120; 112 * 112 * 3], 112, 112).unwrap();
+        let Ok(flat) = RgbImage::from_rgb(&vec![120; 112 * 112 * 3], 112, 112) else { panic!("112x112 pixels") };
         assert_eq!(sharpness(&flat), 0.0);
         let mut stripes = flat.clone();
         for (i, v) in stripes.data.iter_mut().enumerate() {
