@@ -53,7 +53,7 @@ async function runIn(name) {
   let stderr = '';
   child.stderr.on('data', (c) => (stderr = (stderr + c).slice(-2000)));
   const exited = new Promise((r) => child.on('exit', (code) => r({ exited: code })));
-  const timeout = new Promise((r) => setTimeout(() => r({ timeout: true }), 240_000));
+  const timeout = new Promise((r) => setTimeout(() => r({ timeout: true }), 240_000).unref()); // does not keep Node alive
   const r = await Promise.race([result, exited, timeout]);
   try { process.kill(-child.pid, 'SIGKILL'); } catch {}
   fs.rmSync(dir, { recursive: true, force: true });
@@ -86,5 +86,7 @@ for (const name of names) {
 }
 const base = rows.find((r) => r.name === 'chromium');
 for (const r of rows) console.log(`     ${r.name.padEnd(9)} template() median ${r.ms.toFixed(1)} ms${base ? `, ${(r.ms / base.ms).toFixed(2)}x Chromium` : ''}  (${r.agent})`);
+server.closeAllConnections();
 server.close();
-if (failed) { console.log(`${failed} browser(s) failed`); process.exit(1); }
+if (failed) console.log(`${failed} browser(s) failed`);
+process.exit(failed ? 1 : 0);
