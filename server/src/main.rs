@@ -155,6 +155,37 @@ fn limit(db: &Db, checks: &[(Limit, &str)], now: u64) -> Result<(), ApiError> {
     db.hit(checks, now).map_err(db_error)?.map_err(ApiError::rate_limited)
 }
 
+/// A login attempt or a login's evaluation: counted against the login request limits and,
+/// up front, against the failed-login budgets (per name, per name and client), which are given
+/// back once it turns out not to be a failure.
+struct FailedLoginCharge {
+    user: String,
+    user_client: String,
+}
+
+impl FailedLoginCharge {
+    fn take(db: &Db, client: &str, user: &str, now: u64) -> Result<Self, ApiError> {
+        let charge = FailedLoginCharge { user: user.to_string(), user_client: format!("{user} {client}") };
+        let checks = [
+            (LOGIN_PER_CLIENT, client),
+            (LOGIN_PER_USER, user),
+            (FAILED_LOGIN_PER_USER, charge.user.as_str()),
+            (FAILED_LOGIN_PER_USER_CLIENT, charge.user_client.as_str()),
+        ];
+        limit(db, &checks, now)?;
+        Ok(charge)
+    }
+
+    /// Give back `times` charges of both failed-login budgets.
+    fn refund(&self, db: &Db, times: usize, now: u64) -> Result<(), ApiError> {
+        for _ in 0..times {
+            db.refund(FAILED_LOGIN_PER_USER, &self.user, now).map_err(db_error)?;
+            db.refund(FAILED_LOGIN_PER_USER_CLIENT, &self.user_client, now).map_err(db_error)?;
+        }
+        Ok(())
+    }
+}
+
 /// Who is asking, for the per-client limits: the peer's IP address (an IPv6 address by its /64,
 /// what one subscriber usually holds), or with `--trust-proxy` the first address of
 /// `X-Forwarded-For`.
@@ -347,9 +378,7 @@ async fn evaluate(
     let user = username(&req.username)?;
     let now = now_ms();
     let db = app.db()?;
-    let user_client = format!("{} {client}", user.id);
-    let failed = [(FAILED_LOGIN_PER_USER, user.id.as_str()), (FAILED_LOGIN_PER_USER_CLIENT, user_client.as_str())];
-    limit(&db, &[(LOGIN_PER_CLIENT, &client), (LOGIN_PER_USER, &user.id), failed[0], failed[1]], now)?;
+    let charge = FailedLoginCharge::take(&db, &client, &user.id, now)?;
     let nonce = hex32::decode(&req.nonce).ok_or_else(|| bad("MALFORMED_PROOF", "nonce must be 64 hex digits"))?;
     let blinded = blinded_elements(&req.blinded)?;
     let key = match db.user(&user.id).map_err(db_error)? {
@@ -362,9 +391,7 @@ async fn evaluate(
     }
     if !db.nonces(&user.id).claim_evaluation(&nonce, now) {
         // nothing was evaluated: this request guessed nothing
-        for (limit, key) in failed {
-            db.refund(limit, key, now).map_err(db_error)?;
-        }
+        charge.refund(&db, 1, now)?;
         let e = faceproof_protocol::Error::ProofRejected(faceproof_protocol::RejectReason::UnknownOrReusedNonce);
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()));
     }
@@ -426,10 +453,8 @@ async fn login(
     let user = username(&req.username)?;
     let now = now_ms();
     let db = app.db()?;
-    let user_client = format!("{} {client}", user.id);
     // every attempt counts as failed until it succeeds: concurrent guesses cannot overtake the count
-    let failed = [(FAILED_LOGIN_PER_USER, user.id.as_str()), (FAILED_LOGIN_PER_USER_CLIENT, user_client.as_str())];
-    limit(&db, &[(LOGIN_PER_CLIENT, &client), (LOGIN_PER_USER, &user.id), failed[0], failed[1]], now)?;
+    let charge = FailedLoginCharge::take(&db, &client, &user.id, now)?;
     let proof = B64.decode(req.proof.as_bytes()).map_err(|_| bad("MALFORMED_PROOF", "proof must be base64"))?;
     let (name, public_key, reference) = enrolled_or_decoy(&app, &db, &user.id)?;
     // was this challenge evaluated (a face guess, counted as a failed login)?
@@ -445,10 +470,7 @@ async fn login(
         ApiError::new(status, e.code(), e.to_string())
     })?;
     // this attempt, and the evaluation that made it possible, were not failures
-    let charges = if evaluated { 2 } else { 1 };
-    for (limit, key) in failed.iter().cycle().take(2 * charges) {
-        db.refund(*limit, key, now).map_err(db_error)?;
-    }
+    charge.refund(&db, if evaluated { 2 } else { 1 }, now)?;
     let token = hex32::encode(&random_bytes::<32>(&mut OsRng).map_err(internal)?);
     db.add_session(&token, &user.id, now + SESSION_MS).map_err(db_error)?;
     let cookie = format!("session={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_MS / 1000);
